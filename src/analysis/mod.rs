@@ -1,0 +1,312 @@
+//! The one analysis pipeline used for indexing and for queries (DESIGN 5).
+//!
+//! text -> [`fold`] (NFKC, Traditional->Simplified, offsets kept) -> runs of
+//! Han text go to jieba, other runs to [`words`] (identifiers whole and in
+//! parts) -> lowercase -> English stemming for plain Latin words. Index time
+//! uses jieba's search mode (a long word also yields its dictionary sub-words,
+//! so 处理 finds 待处理); query time uses precise mode and marks the
+//! sub-words, so the query builder can rank the exact word above its parts.
+
+pub mod fold;
+pub mod words;
+
+use std::sync::{Arc, OnceLock};
+
+use jieba_rs::Jieba;
+use rust_stemmers::{Algorithm, Stemmer};
+
+use fold::Folded;
+use words::Span;
+
+/// Changes whenever the pipeline's output could change; part of the index
+/// fingerprint, so a new pipeline rebuilds old indexes.
+pub const PIPELINE_VERSION: &str =
+    "baton-analysis-1:nfkc+fast2s-0.3+jieba-rs-0.11(no-hmm)+identifiers+porter-en";
+
+/// Name under which the index tokenizer is registered with tantivy.
+pub const TOKENIZER_NAME: &str = "baton";
+
+/// Tokens longer than this are dropped (base64 blobs, hashes); their parts,
+/// when they have any, are still indexed. tantivy's own hard limit is 65,530.
+pub const MAX_TOKEN_BYTES: usize = 80;
+
+/// Which side of the search the text is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Documents: jieba search mode.
+    Index,
+    /// User queries: jieba precise mode, sub-words marked.
+    Query,
+}
+
+/// What a term is, so queries can weigh them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A plain word (Latin word, number, or a Han word in precise mode).
+    Word,
+    /// A whole identifier such as `ora-01555`.
+    Whole,
+    /// A part of an identifier (`01555`, `killed`).
+    Part,
+    /// A dictionary sub-word of a longer Han word.
+    SubWord,
+}
+
+/// One analysed term with its byte range in the *original* text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    /// The normalised term text.
+    pub text: String,
+    /// Start byte in the original text.
+    pub from: usize,
+    /// End byte in the original text.
+    pub to: usize,
+    /// Position for phrase matching.
+    pub position: usize,
+    /// Word, whole identifier, part or sub-word.
+    pub role: Role,
+}
+
+/// The analysis pipeline. Cheap to clone; jieba's dictionary is loaded once
+/// per process.
+#[derive(Clone)]
+pub struct Analyzer {
+    jieba: &'static Jieba,
+    stemmer: Arc<Stemmer>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new()
+    }
+}
+
+fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(Jieba::new)
+}
+
+impl Analyzer {
+    /// The pipeline with jieba's built-in dictionary.
+    pub fn new() -> Analyzer {
+        Analyzer {
+            jieba: jieba(),
+            stemmer: Arc::new(Stemmer::create(Algorithm::English)),
+        }
+    }
+
+    /// Analyses `text`, appending terms to `out`.
+    pub fn analyze(&self, text: &str, mode: Mode, out: &mut Vec<Term>) {
+        let folded = Folded::new(text);
+        let mut sink = Sink {
+            folded: &folded,
+            out,
+            position: 0,
+        };
+        let t: &str = &folded.text;
+        let mut chars = t.char_indices().peekable();
+        while let Some(&(start, c)) = chars.peek() {
+            if is_han(c) {
+                let mut end = start;
+                while let Some(&(i, c)) = chars.peek() {
+                    if !is_han(c) {
+                        break;
+                    }
+                    end = i + c.len_utf8();
+                    chars.next();
+                }
+                self.han_run(
+                    t,
+                    Span {
+                        from: start,
+                        to: end,
+                    },
+                    mode,
+                    &mut sink,
+                );
+            } else if c.is_alphanumeric() {
+                let end = word_run_end(t, start);
+                while chars.peek().is_some_and(|&(i, _)| i < end) {
+                    chars.next();
+                }
+                self.word_run(
+                    t,
+                    Span {
+                        from: start,
+                        to: end,
+                    },
+                    &mut sink,
+                );
+            } else {
+                chars.next();
+            }
+        }
+    }
+
+    /// Convenience: the terms of `text`.
+    pub fn terms(&self, text: &str, mode: Mode) -> Vec<Term> {
+        let mut out = Vec::new();
+        self.analyze(text, mode, &mut out);
+        out
+    }
+
+    fn han_run(&self, t: &str, run: Span, mode: Mode, sink: &mut Sink) {
+        let s = &t[run.from..run.to];
+        match mode {
+            Mode::Index => {
+                let tokens = self.jieba.cut_for_search(s, false);
+                let main = main_token_flags(&tokens);
+                // A sub-word comes just before its word, so "words so far"
+                // gives both the word's position and its sub-words'.
+                let base = sink.position;
+                let mut words_so_far = 0;
+                for (tok, is_main) in tokens.iter().zip(main) {
+                    let span = Span {
+                        from: run.from + tok.byte_start,
+                        to: run.from + tok.byte_end,
+                    };
+                    let role = if is_main { Role::Word } else { Role::SubWord };
+                    sink.push(tok.word.to_string(), span, base + words_so_far, role);
+                    words_so_far += usize::from(is_main);
+                }
+                sink.position = base + words_so_far;
+            }
+            Mode::Query => {
+                for tok in self.jieba.cut(s, false) {
+                    let span = Span {
+                        from: run.from + tok.byte_start,
+                        to: run.from + tok.byte_end,
+                    };
+                    let position = sink.position;
+                    sink.push(tok.word.to_string(), span, position, Role::Word);
+                    if tok.end - tok.start > 2 {
+                        for sub in self.jieba.cut_for_search(tok.word, false) {
+                            if sub.word.len() < tok.word.len() {
+                                let sub_span = Span {
+                                    from: span.from + sub.byte_start,
+                                    to: span.from + sub.byte_end,
+                                };
+                                sink.push(sub.word.to_string(), sub_span, position, Role::SubWord);
+                            }
+                        }
+                    }
+                    sink.position += 1;
+                }
+            }
+        }
+    }
+
+    fn word_run(&self, t: &str, run: Span, sink: &mut Sink) {
+        let parts = words::connector_parts(t, run);
+        let pieces: Vec<Vec<Span>> = parts.iter().map(|&p| words::camel_parts(t, p)).collect();
+        let piece_count: usize = pieces.iter().map(Vec::len).sum();
+        let start = sink.position;
+        if piece_count == 1 {
+            let text = self.normalize_word(&t[run.from..run.to]);
+            sink.push(text, run, start, Role::Word);
+            sink.position += 1;
+            return;
+        }
+        sink.push(t[run.from..run.to].to_lowercase(), run, start, Role::Whole);
+        let mut position = start;
+        for (part, camel) in parts.iter().zip(&pieces) {
+            if camel.len() > 1 && parts.len() > 1 {
+                sink.push(
+                    t[part.from..part.to].to_lowercase(),
+                    *part,
+                    position,
+                    Role::Whole,
+                );
+            }
+            for piece in camel {
+                let text = self.normalize_word(&t[piece.from..piece.to]);
+                sink.push(text, *piece, position, Role::Part);
+                position += 1;
+            }
+        }
+        sink.position = position;
+    }
+
+    /// Lowercase, then stem plain Latin words ("restarting" -> "restart").
+    fn normalize_word(&self, word: &str) -> String {
+        let lower = word.to_lowercase();
+        if lower.len() > 2 && lower.bytes().all(|b| b.is_ascii_lowercase()) {
+            self.stemmer.stem(&lower).into_owned()
+        } else {
+            lower
+        }
+    }
+}
+
+/// Collects terms, mapping folded offsets back to the original text.
+struct Sink<'a, 'b> {
+    folded: &'a Folded<'a>,
+    out: &'b mut Vec<Term>,
+    position: usize,
+}
+
+impl Sink<'_, '_> {
+    fn push(&mut self, text: String, span: Span, position: usize, role: Role) {
+        if text.is_empty() || text.len() > MAX_TOKEN_BYTES {
+            return;
+        }
+        let from = self.folded.original(span.from);
+        let to = self.folded.original(span.to);
+        self.out.push(Term {
+            text,
+            from,
+            to,
+            position,
+            role,
+        });
+    }
+}
+
+/// Which tokens of jieba's search mode are the words of the precise cut (the
+/// rest are their sub-words). Words tile the text and each comes right after
+/// its sub-words, which lie inside it; so walking backwards, a token inside
+/// the current word is a sub-word, anything else starts a new word.
+fn main_token_flags(tokens: &[jieba_rs::Token]) -> Vec<bool> {
+    let mut flags = vec![false; tokens.len()];
+    let mut current: Option<(usize, usize)> = None;
+    for (i, tok) in tokens.iter().enumerate().rev() {
+        let inside = current.is_some_and(|(from, to)| tok.byte_start >= from && tok.byte_end <= to);
+        if !inside {
+            flags[i] = true;
+            current = Some((tok.byte_start, tok.byte_end));
+        }
+    }
+    flags
+}
+
+/// End of the word run starting at `start`: word characters joined by single
+/// connectors, never including Han characters.
+fn word_run_end(t: &str, start: usize) -> usize {
+    let mut end = start;
+    let mut chars = t[start..].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_alphanumeric() && !is_han(c) {
+            end = start + i + c.len_utf8();
+        } else if words::is_connector(c) {
+            match chars.peek() {
+                Some(&(_, n)) if n.is_alphanumeric() && !is_han(n) => {}
+                _ => break,
+            }
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// Han ideographs (CJK Unified Ideographs, extension A, compatibility).
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}'
+        | '\u{3007}')
+}
+
+pub mod tokenizer;

@@ -1,0 +1,168 @@
+//! Indexing benchmark: baton against a bare tantivy + jieba indexer, both run
+//! in the same invocation over the same files, each in its own process so
+//! peak memory is measured separately. Reports docs/s, MB/s, peak RSS and the
+//! ratio baton/bare (DESIGN: ratios measured in one run, not remembered).
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{IndexRecordOption, Schema as TantivySchema, TextFieldIndexing, TextOptions};
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::{doc, Index};
+
+use crate::config::Config;
+use crate::index::{reconcile, writer, BatonIndex};
+use crate::schema::Schema;
+
+/// One indexer's measurement.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Measurement {
+    /// "baton" or "bare".
+    pub indexer: String,
+    /// Documents indexed.
+    pub docs: usize,
+    /// Bytes of Markdown read.
+    pub bytes: u64,
+    /// Wall-clock seconds, from listing the corpus to the commit.
+    pub seconds: f64,
+    /// Peak resident memory of the process, MB.
+    pub peak_rss_mb: f64,
+}
+
+impl Measurement {
+    /// Documents per second.
+    pub fn docs_per_sec(&self) -> f64 {
+        self.docs as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Megabytes (10^6) per second.
+    pub fn mb_per_sec(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.seconds.max(1e-9)
+    }
+}
+
+/// Indexes `config.corpus` from scratch with baton into `config.data`.
+pub fn run_baton(config: &Config, schema: &Schema) -> anyhow::Result<Measurement> {
+    let started = Instant::now();
+    let index = BatonIndex::open(&config.data, schema, true)?;
+    let w = writer::Writer::start(&index)?;
+    let opts = reconcile::Options {
+        max_file_bytes: config.max_file_bytes,
+        progress: &|_, _| {},
+    };
+    let report = reconcile::reconcile(&index, &w, &config.corpus, &opts)?;
+    drop(w);
+    Ok(Measurement {
+        indexer: "baton".into(),
+        docs: report.indexed,
+        bytes: report.bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// Indexes the same files with tantivy + jieba only: no front matter, no
+/// Markdown, no folding, one text field.
+pub fn run_bare(corpus: &Path, data: &Path) -> anyhow::Result<Measurement> {
+    let started = Instant::now();
+    let (entries, _) = crate::corpus::list(corpus);
+    let mut builder = TantivySchema::builder();
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer("jieba")
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let body = builder.add_text_field(
+        "body",
+        TextOptions::default()
+            .set_indexing_options(indexing)
+            .set_stored(),
+    );
+    let dir = data.join("bare-index");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let index = Index::create_in_dir(&dir, builder.build())?;
+    index
+        .tokenizers()
+        .register("jieba", TextAnalyzer::from(BareJieba));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4);
+    let mut w = index.writer_with_num_threads(threads, writer::WRITER_MEMORY_BYTES)?;
+    let mut bytes = 0;
+    for entry in &entries {
+        let Ok(data) = std::fs::read(&entry.path) else {
+            continue;
+        };
+        bytes += data.len() as u64;
+        w.add_document(doc!(body => String::from_utf8_lossy(&data).into_owned()))?;
+    }
+    w.commit()?;
+    w.wait_merging_threads()?;
+    Ok(Measurement {
+        indexer: "bare".into(),
+        docs: entries.len(),
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// tantivy-jieba style tokenizer: jieba search mode over the whole text,
+/// lowercased; the usual "bare" Chinese setup.
+#[derive(Clone)]
+struct BareJieba;
+
+struct BareStream {
+    tokens: Vec<Token>,
+    index: usize,
+}
+
+impl Tokenizer for BareJieba {
+    type TokenStream<'a> = BareStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BareStream {
+        static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+        let jieba = JIEBA.get_or_init(jieba_rs::Jieba::new);
+        let tokens = jieba
+            .cut_for_search(text, true)
+            .into_iter()
+            .filter(|t| !t.word.trim().is_empty())
+            .enumerate()
+            .map(|(position, t)| Token {
+                offset_from: t.byte_start,
+                offset_to: t.byte_end,
+                position,
+                text: t.word.to_lowercase(),
+                position_length: 1,
+            })
+            .collect();
+        BareStream { tokens, index: 0 }
+    }
+}
+
+impl TokenStream for BareStream {
+    fn advance(&mut self) -> bool {
+        self.index += 1;
+        self.index <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.index - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.index - 1]
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), MB; 0 where unknown.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,157 @@
+//! Configuration: flags > `BATON_*` environment > `baton.toml` > defaults.
+//!
+//! clap already merges flags and environment variables into [`Overrides`];
+//! [`Config::resolve`] fills what is still unset from the config file, then
+//! from the defaults.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::document::DEFAULT_MAX_FILE_BYTES;
+
+/// Config file read from the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "baton.toml";
+
+/// Settings given on the command line or in the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Corpus folder.
+    pub corpus: Option<PathBuf>,
+    /// Data folder (index, tokens).
+    pub data: Option<PathBuf>,
+    /// Schema folder.
+    pub schema: Option<PathBuf>,
+    /// Largest file read in full.
+    pub max_file_bytes: Option<u64>,
+    /// Config file.
+    pub config: Option<PathBuf>,
+}
+
+/// The resolved configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Corpus folder (default `./corpus`).
+    pub corpus: PathBuf,
+    /// Data folder (default `./.baton`).
+    pub data: PathBuf,
+    /// Schema folder; `None` means the built-in schema.
+    pub schema: Option<PathBuf>,
+    /// Largest file read in full.
+    pub max_file_bytes: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    corpus: Option<PathBuf>,
+    data: Option<PathBuf>,
+    schema: Option<PathBuf>,
+    max_file_bytes: Option<u64>,
+    addr: Option<String>,
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    /// The file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Config {
+    /// Merges overrides, the config file and defaults.
+    pub fn resolve(o: &Overrides) -> Result<Config, ConfigError> {
+        let file = match &o.config {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => FileConfig::default(),
+        };
+        let default_schema = Path::new("index-schema");
+        let schema = o.schema.clone().or(file.schema).or_else(|| {
+            default_schema
+                .join("schema.toml")
+                .exists()
+                .then(|| default_schema.to_path_buf())
+        });
+        Ok(Config {
+            corpus: o
+                .corpus
+                .clone()
+                .or(file.corpus)
+                .unwrap_or_else(|| PathBuf::from("corpus")),
+            data: o
+                .data
+                .clone()
+                .or(file.data)
+                .unwrap_or_else(|| PathBuf::from(".baton")),
+            schema,
+            max_file_bytes: o
+                .max_file_bytes
+                .or(file.max_file_bytes)
+                .unwrap_or(DEFAULT_MAX_FILE_BYTES),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let err = |message: String| ConfigError {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let config: FileConfig = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| crate::schema::line_of(&text, s.start))
+            .unwrap_or(1);
+        err(format!("line {line}: {}", e.message().trim()))
+    })?;
+    let _ = &config.addr; // read by `serve`, which comes with the HTTP service
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("baton.toml");
+        std::fs::write(&file, "corpus = \"from-file\"\nmax_file_bytes = 5\n").unwrap();
+        let o = Overrides {
+            corpus: None,
+            data: Some("from-flag".into()),
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&o).unwrap();
+        assert_eq!(c.corpus, PathBuf::from("from-file"));
+        assert_eq!(c.data, PathBuf::from("from-flag"));
+        assert_eq!(c.max_file_bytes, 5);
+        let o = Overrides {
+            corpus: Some("flag".into()),
+            config: Some(file),
+            ..Default::default()
+        };
+        assert_eq!(Config::resolve(&o).unwrap().corpus, PathBuf::from("flag"));
+    }
+
+    #[test]
+    fn bad_file_names_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("baton.toml");
+        std::fs::write(&file, "corpus = \"x\"\ncorpse = 1\n").unwrap();
+        let o = Overrides {
+            config: Some(file),
+            ..Default::default()
+        };
+        let e = Config::resolve(&o).unwrap_err();
+        assert!(e.message.contains("line 2"), "{e}");
+    }
+}

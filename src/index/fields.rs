@@ -1,0 +1,193 @@
+//! The tantivy schema derived from the baton schema, and Document -> tantivy.
+
+use std::collections::BTreeMap;
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions,
+    Schema as TantivySchema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+};
+use tantivy::{DateTime, TantivyDocument};
+
+use crate::analysis::TOKENIZER_NAME;
+use crate::document::Document;
+use crate::schema::{FieldType, Schema};
+
+/// Handles of every tantivy field baton uses.
+#[derive(Clone, Debug)]
+pub struct Fields {
+    /// Document id (path), exact.
+    pub id: Field,
+    /// File name and path, analysed.
+    pub path: Field,
+    /// Title, analysed and stored.
+    pub title: Field,
+    /// Headings, analysed and stored.
+    pub headings: Field,
+    /// Body text, analysed and stored (for snippets).
+    pub body: Field,
+    /// Kind, exact.
+    pub kind: Field,
+    /// The kind's "updated" date.
+    pub updated: Field,
+    /// Content hash.
+    pub hash: Field,
+    /// Modification time.
+    pub mtime: Field,
+    /// File size.
+    pub size: Field,
+    /// Front matter as JSON.
+    pub meta: Field,
+    /// Links as JSON.
+    pub links: Field,
+    /// Problems as JSON.
+    pub problems: Field,
+    /// Keyword fields, exact (filters, facets, display).
+    pub keyword: BTreeMap<String, Field>,
+    /// Keyword fields, analysed (so `core banking` finds `core-banking`).
+    pub keyword_text: BTreeMap<String, Field>,
+    /// Text and records fields, analysed.
+    pub text: BTreeMap<String, Field>,
+    /// Date fields.
+    pub date: BTreeMap<String, Field>,
+    /// Integer fields.
+    pub integer: BTreeMap<String, Field>,
+}
+
+fn analysed(stored: bool) -> TextOptions {
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(TOKENIZER_NAME)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let opts = TextOptions::default().set_indexing_options(indexing);
+    if stored {
+        opts.set_stored()
+    } else {
+        opts
+    }
+}
+
+fn date_options() -> DateOptions {
+    DateOptions::default()
+        .set_indexed()
+        .set_fast()
+        .set_stored()
+        .set_precision(DateTimePrecision::Seconds)
+}
+
+/// Builds the tantivy schema for `schema`.
+pub fn build(schema: &Schema) -> (TantivySchema, Fields) {
+    let mut b = TantivySchema::builder();
+    let mut fields = Fields {
+        id: b.add_text_field("id", STRING | STORED | FAST),
+        path: b.add_text_field("path", analysed(false)),
+        title: b.add_text_field("title", analysed(true)),
+        headings: b.add_text_field("headings", analysed(true)),
+        body: b.add_text_field("body", analysed(true)),
+        kind: b.add_text_field("kind", STRING | STORED | FAST),
+        updated: b.add_date_field("updated", date_options()),
+        hash: b.add_text_field("hash", STRING | STORED | FAST),
+        mtime: b.add_i64_field("mtime", NumericOptions::default().set_fast().set_stored()),
+        size: b.add_u64_field("size", NumericOptions::default().set_fast().set_stored()),
+        meta: b.add_text_field("meta", STORED),
+        links: b.add_text_field("links", STORED),
+        problems: b.add_text_field("problems", STORED),
+        keyword: BTreeMap::new(),
+        keyword_text: BTreeMap::new(),
+        text: BTreeMap::new(),
+        date: BTreeMap::new(),
+        integer: BTreeMap::new(),
+    };
+    for (name, def) in &schema.fields {
+        match def.ty {
+            FieldType::Keyword | FieldType::Keywords => {
+                fields.keyword.insert(
+                    name.clone(),
+                    b.add_text_field(&format!("kw_{name}"), STRING | STORED | FAST),
+                );
+                fields.keyword_text.insert(
+                    name.clone(),
+                    b.add_text_field(&format!("kwt_{name}"), analysed(false)),
+                );
+            }
+            FieldType::Text | FieldType::Records => {
+                fields.text.insert(
+                    name.clone(),
+                    b.add_text_field(&format!("tx_{name}"), analysed(false)),
+                );
+            }
+            FieldType::Date => {
+                fields.date.insert(
+                    name.clone(),
+                    b.add_date_field(&format!("dt_{name}"), date_options()),
+                );
+            }
+            FieldType::Integer => {
+                let opts = NumericOptions::default()
+                    .set_indexed()
+                    .set_fast()
+                    .set_stored();
+                fields
+                    .integer
+                    .insert(name.clone(), b.add_i64_field(&format!("in_{name}"), opts));
+            }
+        }
+    }
+    (b.build(), fields)
+}
+
+/// Converts a parsed document into a tantivy document.
+pub fn to_tantivy(doc: &Document, f: &Fields) -> TantivyDocument {
+    let mut t = TantivyDocument::default();
+    let id = doc.doc_id().as_str();
+    t.add_text(f.id, id);
+    t.add_text(f.path, id);
+    t.add_text(f.title, &doc.title);
+    let headings: Vec<&str> = doc.headings.iter().map(|h| h.text.as_str()).collect();
+    t.add_text(f.headings, headings.join("\n"));
+    t.add_text(f.body, &doc.body);
+    t.add_text(f.kind, &doc.kind);
+    if let Some(updated) = doc.updated {
+        t.add_date(
+            f.updated,
+            DateTime::from_timestamp_secs(updated.timestamp()),
+        );
+    }
+    t.add_text(f.hash, &doc.hash);
+    t.add_i64(f.mtime, doc.mtime);
+    t.add_u64(f.size, doc.size);
+    t.add_text(
+        f.meta,
+        serde_json::Value::Object(doc.meta.clone()).to_string(),
+    );
+    t.add_text(
+        f.links,
+        serde_json::to_string(&doc.links).unwrap_or_default(),
+    );
+    t.add_text(
+        f.problems,
+        serde_json::to_string(&doc.problems).unwrap_or_default(),
+    );
+    for (name, values) in &doc.keywords {
+        if let (Some(&exact), Some(&text)) = (f.keyword.get(name), f.keyword_text.get(name)) {
+            for v in values {
+                t.add_text(exact, v);
+                t.add_text(text, v);
+            }
+        }
+    }
+    for (name, value) in &doc.texts {
+        if let Some(&field) = f.text.get(name) {
+            t.add_text(field, value);
+        }
+    }
+    for (name, value) in &doc.dates {
+        if let Some(&field) = f.date.get(name) {
+            t.add_date(field, DateTime::from_timestamp_secs(value.timestamp()));
+        }
+    }
+    for (name, value) in &doc.integers {
+        if let Some(&field) = f.integer.get(name) {
+            t.add_i64(field, *value);
+        }
+    }
+    t
+}

@@ -1,0 +1,169 @@
+//! The tantivy index on disk: a cache of the corpus (DESIGN principle 1).
+//!
+//! [`BatonIndex::open`] creates or opens the index under the data folder and
+//! rebuilds it when the schema/analysis fingerprint changed. One writer thread
+//! ([`writer::Writer`]) owns tantivy's `IndexWriter` (DESIGN principle 2);
+//! [`reconcile`] brings the index in line with the corpus.
+
+pub mod fields;
+pub mod reconcile;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tantivy::directory::MmapDirectory;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+use crate::analysis::tokenizer::BatonTokenizer;
+use crate::analysis::{Analyzer, TOKENIZER_NAME};
+use crate::doc_id::DocId;
+use crate::schema::Schema;
+pub use fields::Fields;
+
+/// File in the data folder recording the fingerprint the index was built with.
+const FINGERPRINT_FILE: &str = "fingerprint";
+
+/// Index failures.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy reported an error.
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The data folder could not be used.
+    #[error("data folder {path}: {source}")]
+    Io {
+        /// The path concerned.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The writer thread is gone.
+    #[error("the index writer has stopped")]
+    WriterGone,
+}
+
+/// What the index knows about one stored document, for reconciliation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredState {
+    /// Content hash.
+    pub hash: String,
+    /// Modification time when indexed.
+    pub mtime: i64,
+    /// Size when indexed.
+    pub size: u64,
+}
+
+/// An open index with its reader.
+#[derive(Clone)]
+pub struct BatonIndex {
+    /// The tantivy index.
+    pub index: Index,
+    /// Shared reader; reloaded by the writer after each commit.
+    pub reader: IndexReader,
+    /// Field handles.
+    pub fields: Fields,
+    /// The baton schema it was built for.
+    pub schema: Schema,
+    /// The analysis pipeline, shared with the query side.
+    pub analyzer: Analyzer,
+    /// Set when this open rebuilt the index from empty (new, or fingerprint changed).
+    pub rebuilt: bool,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl BatonIndex {
+    /// Opens the index under `data_dir`, creating it, or wiping it when it was
+    /// built with another schema or pipeline (or when `rebuild` is set).
+    pub fn open(data_dir: &Path, schema: &Schema, rebuild: bool) -> Result<BatonIndex, IndexError> {
+        let dir: PathBuf = data_dir.join("index");
+        let fp_path = data_dir.join(FINGERPRINT_FILE);
+        let stored_fp = std::fs::read_to_string(&fp_path).ok();
+        let current = stored_fp.as_deref().map(str::trim) == Some(schema.fingerprint());
+        let mut rebuilt = false;
+        if dir.exists() && (!current || rebuild) {
+            if rebuild {
+                tracing::info!(path = %dir.display(), "rebuilding index as requested");
+            } else {
+                tracing::info!(path = %dir.display(), "schema or analysis pipeline changed; rebuilding index");
+            }
+            std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let (tantivy_schema, fields) = fields::build(schema);
+        let directory = MmapDirectory::open(&dir).map_err(|e| IndexError::Tantivy(e.into()))?;
+        let index = if Index::exists(&directory).map_err(|e| IndexError::Tantivy(e.into()))? {
+            Index::open(directory)?
+        } else {
+            rebuilt = true;
+            Index::create(directory, tantivy_schema, Default::default())?
+        };
+        std::fs::write(&fp_path, schema.fingerprint()).map_err(io_err(&fp_path))?;
+        let analyzer = Analyzer::new();
+        index.tokenizers().register(
+            TOKENIZER_NAME,
+            TextAnalyzer::from(BatonTokenizer::new(analyzer.clone())),
+        );
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(BatonIndex {
+            index,
+            reader,
+            fields,
+            schema: schema.clone(),
+            analyzer,
+            rebuilt,
+        })
+    }
+
+    /// Number of documents currently searchable.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Hash, mtime and size of every indexed document, read from fast fields.
+    pub fn state(&self) -> Result<HashMap<DocId, StoredState>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut state = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let ff = segment.fast_fields();
+            let (Some(ids), Some(hashes)) = (ff.str("id")?, ff.str("hash")?) else {
+                continue;
+            };
+            let mtimes = ff.i64("mtime")?;
+            let sizes = ff.u64("size")?;
+            let (mut id_buf, mut hash_buf) = (String::new(), String::new());
+            for doc in segment.doc_ids_alive() {
+                let (Some(id_ord), Some(hash_ord)) =
+                    (ids.term_ords(doc).next(), hashes.term_ords(doc).next())
+                else {
+                    continue;
+                };
+                ids.ord_to_str(id_ord, &mut id_buf)
+                    .map_err(|e| IndexError::Tantivy(e.into()))?;
+                hashes
+                    .ord_to_str(hash_ord, &mut hash_buf)
+                    .map_err(|e| IndexError::Tantivy(e.into()))?;
+                let Ok(id) = DocId::parse(&id_buf) else {
+                    continue;
+                };
+                let entry = StoredState {
+                    hash: hash_buf.clone(),
+                    mtime: mtimes.first(doc).unwrap_or(0),
+                    size: sizes.first(doc).unwrap_or(0),
+                };
+                state.insert(id, entry);
+            }
+        }
+        Ok(state)
+    }
+}

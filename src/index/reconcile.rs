@@ -1,0 +1,176 @@
+//! Reconciliation: make the index match the corpus, doing only the difference.
+//!
+//! Files whose size and modification time match what the index recorded are
+//! not even read; files that were touched but whose content hash is unchanged
+//! are read but not re-indexed; documents whose file is gone are deleted.
+//! Parsing runs on all cores; the writer thread indexes.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::writer::Writer;
+use super::{BatonIndex, IndexError};
+use crate::corpus::{self, Entry};
+use crate::document::{self, LoadError};
+use crate::problem::Problem;
+
+/// What a reconciliation did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Report {
+    /// Markdown files found.
+    pub files: usize,
+    /// Documents (re)indexed.
+    pub indexed: usize,
+    /// Documents removed because their file is gone.
+    pub deleted: usize,
+    /// Files skipped because they are unchanged.
+    pub unchanged: usize,
+    /// Bytes read and parsed.
+    pub bytes: u64,
+    /// Problems found (in indexed files and in listing).
+    pub problems: Vec<Problem>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Options for [`reconcile`].
+pub struct Options<'a> {
+    /// Largest file read in full.
+    pub max_file_bytes: u64,
+    /// Called with (done, total) as files are processed.
+    pub progress: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+/// Brings the index in line with the corpus at `root` and commits.
+pub fn reconcile(
+    index: &BatonIndex,
+    writer: &Writer,
+    root: &Path,
+    opts: &Options,
+) -> Result<Report, IndexError> {
+    let started = Instant::now();
+    let _span = tracing::info_span!("reconcile", corpus = %root.display()).entered();
+    let (entries, listing_problems) = corpus::list(root);
+    let state = index.state()?;
+    let present: HashSet<_> = entries.iter().map(|e| &e.id).collect();
+    let mut report = Report {
+        files: entries.len(),
+        problems: listing_problems,
+        ..Report::default()
+    };
+
+    let mut to_read = Vec::new();
+    for entry in &entries {
+        match state.get(&entry.id) {
+            Some(s) if s.mtime == entry.mtime && s.size == entry.size => report.unchanged += 1,
+            _ => to_read.push(entry),
+        }
+    }
+    for id in state.keys().filter(|id| !present.contains(id)) {
+        writer.delete(id.clone())?;
+        report.deleted += 1;
+    }
+
+    let outcome = parse_all(index, writer, root, &to_read, &state, opts)?;
+    report.indexed = outcome.indexed;
+    report.unchanged += outcome.unchanged;
+    report.bytes = outcome.bytes;
+    report.problems.extend(outcome.problems);
+    writer.commit()?;
+    report.seconds = started.elapsed().as_secs_f64();
+    tracing::info!(
+        files = report.files,
+        indexed = report.indexed,
+        deleted = report.deleted,
+        unchanged = report.unchanged,
+        problems = report.problems.len(),
+        seconds = report.seconds,
+        "reconciled"
+    );
+    Ok(report)
+}
+
+#[derive(Default)]
+struct Outcome {
+    indexed: usize,
+    unchanged: usize,
+    bytes: u64,
+    problems: Vec<Problem>,
+}
+
+/// Parses `entries` on every core and sends changed documents to the writer.
+fn parse_all(
+    index: &BatonIndex,
+    writer: &Writer,
+    root: &Path,
+    entries: &[&Entry],
+    state: &std::collections::HashMap<crate::DocId, super::StoredState>,
+    opts: &Options,
+) -> Result<Outcome, IndexError> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let outcome = Mutex::new(Outcome::default());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let sender = writer.sender();
+                scope.spawn(|| -> Result<(), IndexError> {
+                    let sender = sender;
+                    let mut local = Outcome::default();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(entry) = entries.get(i) else { break };
+                        match document::load(root, &entry.id, &index.schema, opts.max_file_bytes) {
+                            Ok(mut doc) => {
+                                doc.mtime = entry.mtime;
+                                local.bytes += doc.size;
+                                local.problems.extend(doc.problems.iter().cloned());
+                                if state.get(&entry.id).is_some_and(|s| s.hash == doc.hash) {
+                                    local.unchanged += 1;
+                                } else {
+                                    local.indexed += 1;
+                                    sender
+                                        .send(super::writer::Command::Upsert(Box::new(doc)))
+                                        .map_err(|_| IndexError::WriterGone)?;
+                                }
+                            }
+                            Err(LoadError::Gone(path)) => local.problems.push(Problem::warning(
+                                &path,
+                                None,
+                                "gone",
+                                "file disappeared while being indexed",
+                            )),
+                            Err(e @ LoadError::Io { .. }) => local.problems.push(Problem::error(
+                                entry.id.as_str(),
+                                None,
+                                "unreadable",
+                                e.to_string(),
+                            )),
+                        }
+                        (opts.progress)(done.fetch_add(1, Ordering::Relaxed) + 1, entries.len());
+                    }
+                    let mut total = outcome.lock().unwrap_or_else(|p| p.into_inner());
+                    total.indexed += local.indexed;
+                    total.unchanged += local.unchanged;
+                    total.bytes += local.bytes;
+                    total.problems.append(&mut local.problems);
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().unwrap_or(Err(IndexError::WriterGone)))
+    })?;
+    let mut outcome = outcome.into_inner().unwrap_or_else(|p| p.into_inner());
+    outcome
+        .problems
+        .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+    Ok(outcome)
+}

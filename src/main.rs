@@ -1,0 +1,382 @@
+//! The `baton` command line: index, search and check a Markdown corpus.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use baton::bench;
+use baton::config::{Config, Overrides};
+use baton::index::{reconcile, writer::Writer, BatonIndex};
+use baton::schema::Schema;
+use baton::search::{self, SearchRequest, SearchResponse, Sort};
+
+#[derive(Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Handover knowledge-base search for IT operations"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Clone)]
+struct GlobalArgs {
+    /// Corpus folder of Markdown files [default: ./corpus]
+    #[arg(long, global = true, env = "BATON_CORPUS")]
+    corpus: Option<PathBuf>,
+    /// Data folder for the index [default: ./.baton]
+    #[arg(long, global = true, env = "BATON_DATA")]
+    data: Option<PathBuf>,
+    /// Schema folder holding schema.toml [default: ./index-schema, else built-in]
+    #[arg(long, global = true, env = "BATON_SCHEMA")]
+    schema: Option<PathBuf>,
+    /// Config file [default: ./baton.toml when present]
+    #[arg(long, global = true, env = "BATON_CONFIG")]
+    config: Option<PathBuf>,
+    /// Files larger than this many bytes are indexed only up to it
+    #[arg(long, global = true, env = "BATON_MAX_FILE_BYTES")]
+    max_file_bytes: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index the corpus (only what changed since the last run)
+    Index {
+        /// Delete the index and build it again from the corpus
+        #[arg(long)]
+        rebuild: bool,
+    },
+    /// Search the index
+    Search(SearchArgs),
+    /// Validate the corpus against the schema; exits 1 when there are errors
+    Check {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmark indexing: baton against a bare tantivy + jieba indexer
+    BenchIndex {
+        /// Print the measurements as JSON
+        #[arg(long)]
+        json: bool,
+        /// Internal: run one indexer in this process ("baton" or "bare")
+        #[arg(long, hide = true)]
+        worker: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// What to search for
+    query: Vec<String>,
+    /// Only these kinds (repeatable)
+    #[arg(long)]
+    kind: Vec<String>,
+    /// Only these systems (repeatable)
+    #[arg(long)]
+    system: Vec<String>,
+    /// Only these tags (repeatable)
+    #[arg(long)]
+    tag: Vec<String>,
+    /// Updated on or after (YYYY-MM-DD)
+    #[arg(long)]
+    from: Option<String>,
+    /// Updated on or before (YYYY-MM-DD)
+    #[arg(long)]
+    to: Option<String>,
+    /// relevance or updated
+    #[arg(long, default_value = "relevance")]
+    sort: String,
+    /// Number of hits
+    #[arg(long, default_value_t = search::DEFAULT_LIMIT)]
+    limit: usize,
+    /// Hits to skip
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Print exactly the JSON of GET /api/search
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = cli.global;
+    let config = Config::resolve(&Overrides {
+        corpus: g.corpus,
+        data: g.data,
+        schema: g.schema,
+        max_file_bytes: g.max_file_bytes,
+        config: g.config,
+    })?;
+    let schema = Schema::load(config.schema.as_deref())?;
+    match cli.command {
+        None => demo(&config, &schema),
+        Some(Command::Index { rebuild }) => {
+            index(&config, &schema, rebuild).map(|_| ExitCode::SUCCESS)
+        }
+        Some(Command::Search(args)) => search_cmd(&config, &schema, args),
+        Some(Command::Check { json }) => check(&config, &schema, json),
+        Some(Command::BenchIndex { json, worker }) => bench_index(&config, &schema, json, worker),
+    }
+}
+
+fn ensure_corpus(config: &Config) -> anyhow::Result<()> {
+    if !config.corpus.is_dir() {
+        bail!(
+            "corpus folder {} does not exist (use --corpus DIR)",
+            config.corpus.display()
+        );
+    }
+    Ok(())
+}
+
+/// Without a subcommand: bring the index up to date and show a sample search.
+fn demo(config: &Config, schema: &Schema) -> anyhow::Result<ExitCode> {
+    let index = index(config, schema, false)?;
+    let q = "日終批次 ORA-01555";
+    println!("\nSample search: baton search \"{q}\"\n");
+    let response = search::search(&index, &SearchRequest::new(q))?;
+    print_results(&response);
+    println!("\nTry: cargo run --release -- search \"payment gateway 503\"");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<BatonIndex> {
+    ensure_corpus(config)?;
+    let index = BatonIndex::open(&config.data, schema, rebuild)
+        .with_context(|| format!("opening the index in {}", config.data.display()))?;
+    let writer = Writer::start(&index)?;
+    let bar = progress_bar();
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let opts = reconcile::Options {
+        max_file_bytes: config.max_file_bytes,
+        progress: &progress,
+    };
+    let report = reconcile::reconcile(&index, &writer, &config.corpus, &opts)?;
+    drop(writer);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for p in &report.problems {
+        eprintln!("{p}");
+    }
+    let mb = report.bytes as f64 / 1e6;
+    println!(
+        "{} documents in {}: {} indexed, {} unchanged, {} deleted, {} problems; {:.2} s, {:.1} MB read ({:.1} MB/s)",
+        index.num_docs(),
+        config.corpus.display(),
+        report.indexed,
+        report.unchanged,
+        report.deleted,
+        report.problems.len(),
+        report.seconds,
+        mb,
+        mb / report.seconds.max(1e-9),
+    );
+    Ok(index)
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("indexing {bar:40} {pos}/{len} files ({per_sec})")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn search_cmd(config: &Config, schema: &Schema, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let index = BatonIndex::open(&config.data, schema, false)?;
+    if index.num_docs() == 0 {
+        eprintln!("the index is empty; run `baton index` first");
+    }
+    let req = SearchRequest {
+        q: args.query.join(" "),
+        kinds: args.kind,
+        systems: args.system,
+        tags: args.tag,
+        from: args
+            .from
+            .as_deref()
+            .map(|d| search::parse_day("from", d))
+            .transpose()?,
+        to: args
+            .to
+            .as_deref()
+            .map(|d| search::parse_day("to", d))
+            .transpose()?,
+        sort: args.sort.parse::<Sort>()?,
+        limit: args.limit,
+        offset: args.offset,
+    };
+    let response = search::search(&index, &req)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&response)?);
+    } else {
+        print_results(&response);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_results(r: &SearchResponse) {
+    println!("{} results for \"{}\" ({} ms)", r.total, r.query, r.took_ms);
+    for (i, hit) in r.hits.iter().enumerate() {
+        let updated = hit
+            .updated
+            .as_deref()
+            .map(|u| format!(" · updated {u}"))
+            .unwrap_or_default();
+        println!(
+            "\n{:>2}. {}  [{}] {}{}",
+            i + 1,
+            hit.title,
+            hit.kind,
+            hit.systems.join(", "),
+            updated
+        );
+        println!("    {}", hit.id);
+        let snippet = hit.snippet.replace("<mark>", "«").replace("</mark>", "»");
+        let snippet = html_unescape(&snippet);
+        println!(
+            "    {}",
+            snippet.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+fn check(config: &Config, schema: &Schema, json: bool) -> anyhow::Result<ExitCode> {
+    ensure_corpus(config)?;
+    let report = baton::check::check(&config.corpus, schema, config.max_file_bytes);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for p in &report.problems {
+            println!("{p}");
+        }
+        println!(
+            "{} documents checked: {} errors, {} warnings",
+            report.documents, report.errors, report.warnings
+        );
+    }
+    Ok(if report.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn bench_index(
+    config: &Config,
+    schema: &Schema,
+    json: bool,
+    worker: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    ensure_corpus(config)?;
+    if let Some(which) = worker {
+        let m = match which.as_str() {
+            "baton" => bench::run_baton(config, schema)?,
+            "bare" => bench::run_bare(&config.corpus, &config.data)?,
+            other => bail!("unknown worker {other}"),
+        };
+        println!("{}", serde_json::to_string(&m)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let scratch = tempfile_dir()?;
+    let mut results = Vec::new();
+    for which in ["bare", "baton"] {
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .args(["bench-index", "--worker", which, "--corpus"])
+            .arg(&config.corpus)
+            .arg("--data")
+            .arg(scratch.join(which))
+            .args(
+                config
+                    .schema
+                    .iter()
+                    .flat_map(|s| [PathBuf::from("--schema"), s.clone()]),
+            )
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "{which} indexer failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        results.push(serde_json::from_slice::<bench::Measurement>(&out.stdout)?);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (bare, baton) = (&results[0], &results[1]);
+    let ratio = baton.mb_per_sec() / bare.mb_per_sec().max(1e-9);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"bare": bare, "baton": baton, "ratio_mb_per_sec": ratio})
+        );
+    } else {
+        println!("indexer  docs    MB     seconds  docs/s   MB/s   peak RSS MB");
+        for m in &results {
+            println!(
+                "{:<8} {:<7} {:<6.1} {:<8.2} {:<8.0} {:<6.2} {:.0}",
+                m.indexer,
+                m.docs,
+                m.bytes as f64 / 1e6,
+                m.seconds,
+                m.docs_per_sec(),
+                m.mb_per_sec(),
+                m.peak_rss_mb
+            );
+        }
+        println!("baton / bare MB/s: {ratio:.2}x");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("baton-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

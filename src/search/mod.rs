@@ -1,0 +1,392 @@
+//! Search: request -> tantivy query with filters -> ranked hits, facet counts
+//! and highlighted snippets. [`SearchResponse`] is exactly the JSON of
+//! `GET /api/search` (DESIGN.md), so the CLI and the HTTP layer share it.
+
+pub mod facets;
+pub mod query;
+
+use std::ops::Bound;
+use std::time::Instant;
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DateTime, DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use crate::doc_id::DocId;
+use crate::document::normalize_keyword;
+use crate::index::BatonIndex;
+use facets::{FacetCounts, Facets};
+
+/// Largest page size; bigger pages are capped, not refused.
+pub const MAX_LIMIT: usize = 100;
+
+/// Page size when none is given.
+pub const DEFAULT_LIMIT: usize = 10;
+
+/// Characters of body text around the matches in a snippet.
+const SNIPPET_CHARS: usize = 180;
+
+/// How results are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Most recently updated first.
+    Updated,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = SearchError;
+    fn from_str(s: &str) -> Result<Sort, SearchError> {
+        match s {
+            "relevance" | "" => Ok(Sort::Relevance),
+            "updated" => Ok(Sort::Updated),
+            other => Err(SearchError::invalid(
+                "sort",
+                format!("'{other}' is not one of: relevance, updated"),
+            )),
+        }
+    }
+}
+
+/// A search request. Filters OR within a field and AND across fields.
+#[derive(Clone, Debug, Default)]
+pub struct SearchRequest {
+    /// What the user typed.
+    pub q: String,
+    /// Kinds to keep.
+    pub kinds: Vec<String>,
+    /// Systems to keep.
+    pub systems: Vec<String>,
+    /// Tags to keep.
+    pub tags: Vec<String>,
+    /// Updated on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Updated on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Order of hits.
+    pub sort: Sort,
+    /// Page size (capped at [`MAX_LIMIT`]).
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+}
+
+impl SearchRequest {
+    /// A relevance search for `q` with the default page size.
+    pub fn new(q: &str) -> SearchRequest {
+        SearchRequest {
+            q: q.to_string(),
+            limit: DEFAULT_LIMIT,
+            ..SearchRequest::default()
+        }
+    }
+}
+
+/// One result.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Hit {
+    /// Document id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: String,
+    /// Systems.
+    pub systems: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Updated date (YYYY-MM-DD), if known.
+    pub updated: Option<String>,
+    /// Relevance score (0 when sorted by date).
+    pub score: f32,
+    /// HTML-escaped text with `<mark>` around matches.
+    pub snippet: String,
+    /// The document's web page.
+    pub url: String,
+}
+
+/// The search result, shaped as `GET /api/search`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SearchResponse {
+    /// The query as used (after truncation).
+    pub query: String,
+    /// Number of matching documents.
+    pub total: usize,
+    /// Time taken, milliseconds.
+    pub took_ms: f64,
+    /// This page of hits.
+    pub hits: Vec<Hit>,
+    /// Counts per kind, system and tag over all matches.
+    pub facets: Facets,
+}
+
+/// Search failures: invalid structured parameters, or an index fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// A structured parameter is invalid; the message says how to fix it.
+    #[error("invalid {param}: {message}")]
+    InvalidParam {
+        /// The parameter name.
+        param: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The index failed.
+    #[error("search failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+impl SearchError {
+    /// An invalid-parameter error.
+    pub fn invalid(param: &str, message: impl Into<String>) -> SearchError {
+        SearchError::InvalidParam {
+            param: param.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Parses a `from`/`to` date parameter.
+pub fn parse_day(param: &str, value: &str) -> Result<NaiveDate, SearchError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        SearchError::invalid(param, format!("'{value}' is not a date; use YYYY-MM-DD"))
+    })
+}
+
+/// Runs `req` against `index`.
+pub fn search(index: &BatonIndex, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+    let started = Instant::now();
+    if let (Some(from), Some(to)) = (req.from, req.to) {
+        if from > to {
+            return Err(SearchError::invalid(
+                "from",
+                format!("{from} is after to={to}"),
+            ));
+        }
+    }
+    let q = query::truncate_query(&req.q).to_string();
+    let text = query::text_query(index, &q);
+    let empty_text = q.trim().is_empty();
+    let searcher = index.reader.searcher();
+    let mut response = SearchResponse {
+        query: q,
+        total: 0,
+        took_ms: 0.0,
+        hits: Vec::new(),
+        facets: Facets::new(),
+    };
+    if text.is_none() && !empty_text {
+        // Only punctuation or symbols: nothing can match, and that is fine.
+        response.facets = empty_facets(index);
+        return Ok(finish(response, started));
+    }
+    let filters = filter_clauses(index, req);
+    let full = combine(text.as_ref().map(|t| t.box_clone()), filters);
+    let limit = req.limit.clamp(1, MAX_LIMIT);
+    let facet_collector = facet_collector(index);
+    let sort = if empty_text { Sort::Updated } else { req.sort };
+    let addresses: Vec<(f32, DocAddress)> = match sort {
+        Sort::Relevance => {
+            let top = TopDocs::with_limit(limit)
+                .and_offset(req.offset)
+                .order_by_score();
+            let (top, total, facets) = searcher.search(&*full, &(top, Count, facet_collector))?;
+            response.total = total;
+            response.facets = facets;
+            top
+        }
+        Sort::Updated => {
+            let top = TopDocs::with_limit(limit)
+                .and_offset(req.offset)
+                .order_by_fast_field::<DateTime>("updated", Order::Desc);
+            let (top, total, facets) = searcher.search(&*full, &(top, Count, facet_collector))?;
+            response.total = total;
+            response.facets = facets;
+            top.into_iter().map(|(_, addr)| (0.0, addr)).collect()
+        }
+    };
+    let snippets = match &text {
+        Some(t) => {
+            let mut g = SnippetGenerator::create(&searcher, &**t, index.fields.body)?;
+            g.set_max_num_chars(SNIPPET_CHARS);
+            Some(g)
+        }
+        None => None,
+    };
+    for (score, addr) in addresses {
+        response
+            .hits
+            .push(hit(index, &searcher, addr, score, snippets.as_ref())?);
+    }
+    Ok(finish(response, started))
+}
+
+fn finish(mut response: SearchResponse, started: Instant) -> SearchResponse {
+    response.took_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+    response
+}
+
+fn facet_collector(index: &BatonIndex) -> FacetCounts {
+    let mut fields = vec![("kind".to_string(), "kind".to_string())];
+    for name in index.schema.facet_fields() {
+        fields.push((name.to_string(), format!("kw_{name}")));
+    }
+    FacetCounts { fields }
+}
+
+fn empty_facets(index: &BatonIndex) -> Facets {
+    facet_collector(index)
+        .fields
+        .into_iter()
+        .map(|(name, _)| (name, Default::default()))
+        .collect()
+}
+
+fn combine(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
+    clauses.extend(filters.into_iter().map(|f| (Occur::Must, f)));
+    if clauses.len() == 1 {
+        clauses
+            .pop()
+            .map(|(_, q)| q)
+            .unwrap_or_else(|| Box::new(AllQuery))
+    } else {
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+/// One must-clause per filtered field; values within a field are OR-ed.
+fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>> {
+    let f = &index.fields;
+    let mut out = Vec::new();
+    let groups: [(Option<Field>, &Vec<String>, bool); 3] = [
+        (Some(f.kind), &req.kinds, false),
+        (f.keyword.get("systems").copied(), &req.systems, true),
+        (f.keyword.get("tags").copied(), &req.tags, true),
+    ];
+    for (field, values, normalize) in groups {
+        let (Some(field), false) = (field, values.is_empty()) else {
+            continue;
+        };
+        let any: Vec<(Occur, Box<dyn Query>)> = values
+            .iter()
+            .map(|v| {
+                let v = if normalize {
+                    normalize_keyword(v, true)
+                } else {
+                    v.trim().to_string()
+                };
+                let tq = TermQuery::new(Term::from_field_text(field, &v), IndexRecordOption::Basic);
+                (Occur::Should, Box::new(tq) as Box<dyn Query>)
+            })
+            .collect();
+        out.push(Box::new(BooleanQuery::new(any)) as Box<dyn Query>);
+    }
+    if req.from.is_some() || req.to.is_some() {
+        let day = |d: NaiveDate| {
+            let secs = d
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or(0);
+            Term::from_field_date_for_search(f.updated, DateTime::from_timestamp_secs(secs))
+        };
+        let lower = req
+            .from
+            .map(|d| Bound::Included(day(d)))
+            .unwrap_or(Bound::Unbounded);
+        let upper = req
+            .to
+            .and_then(|d| d.checked_add_days(Days::new(1)))
+            .map(|d| Bound::Excluded(day(d)))
+            .unwrap_or(Bound::Unbounded);
+        out.push(Box::new(RangeQuery::new(lower, upper)));
+    }
+    out
+}
+
+fn hit(
+    index: &BatonIndex,
+    searcher: &Searcher,
+    addr: DocAddress,
+    score: f32,
+    snippets: Option<&SnippetGenerator>,
+) -> Result<Hit, SearchError> {
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let f = &index.fields;
+    let text = |field: Field| first_text(&doc, field);
+    let all = |name: &str| {
+        f.keyword
+            .get(name)
+            .map(|&field| all_text(&doc, field))
+            .unwrap_or_default()
+    };
+    let id = text(f.id);
+    let snippet = snippets
+        .map(|g| g.snippet_from_doc(&doc))
+        .filter(|s| !s.is_empty())
+        .map(|mut s| {
+            s.set_snippet_prefix_postfix("<mark>", "</mark>");
+            s.to_html()
+        })
+        .unwrap_or_else(|| lead_text(&text(f.body)));
+    let url = DocId::parse(&id).map(|d| d.url()).unwrap_or_default();
+    Ok(Hit {
+        title: text(f.title),
+        kind: text(f.kind),
+        systems: all("systems"),
+        tags: all("tags"),
+        updated: doc
+            .get_first(f.updated)
+            .and_then(|v| v.as_datetime())
+            .map(format_day),
+        score,
+        snippet,
+        url,
+        id,
+    })
+}
+
+fn first_text(doc: &TantivyDocument, field: Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn all_text(doc: &TantivyDocument, field: Field) -> Vec<String> {
+    doc.get_all(field)
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// YYYY-MM-DD of a stored date.
+pub fn format_day(d: DateTime) -> String {
+    chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// The start of the body, HTML-escaped, when no match is in the body.
+fn lead_text(body: &str) -> String {
+    let lead: String = body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(SNIPPET_CHARS)
+        .collect();
+    html_escape::encode_text(&lead).into_owned()
+}
+
+/// Reads a stored value as an owned JSON-ish value (used by tests and tools).
+pub fn stored_value(doc: &TantivyDocument, field: Field) -> Option<OwnedValue> {
+    doc.get_first(field).map(|v| OwnedValue::from(v.as_value()))
+}
