@@ -93,6 +93,30 @@ pub fn reconcile(
     Ok(report)
 }
 
+/// Reads, parses and indexes `entries` (changed or new files) and commits.
+/// Entries whose file has vanished become `gone` problems, not errors.
+pub fn index_files(
+    index: &BatonIndex,
+    writer: &Writer,
+    root: &Path,
+    entries: &[Entry],
+    opts: &Options,
+) -> Result<Report, IndexError> {
+    let started = Instant::now();
+    let refs: Vec<&Entry> = entries.iter().collect();
+    let outcome = parse_all(index, writer, root, &refs, &Default::default(), opts)?;
+    writer.commit()?;
+    Ok(Report {
+        files: entries.len(),
+        indexed: outcome.indexed,
+        unchanged: outcome.unchanged,
+        bytes: outcome.bytes,
+        problems: outcome.problems,
+        seconds: started.elapsed().as_secs_f64(),
+        ..Report::default()
+    })
+}
+
 #[derive(Default)]
 struct Outcome {
     indexed: usize,

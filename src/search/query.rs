@@ -25,7 +25,10 @@ const MAX_QUERY_TERMS: usize = 64;
 /// Weight of a term by its role.
 fn role_weight(role: Role) -> f32 {
     match role {
-        Role::Word | Role::Whole => 1.0,
+        Role::Word => 1.0,
+        // An identifier (error code, metric, exception) is the most specific
+        // thing a user can type; it outweighs an ordinary word.
+        Role::Whole => 1.5,
         Role::Part => 0.5,
         Role::SubWord => 0.3,
     }
