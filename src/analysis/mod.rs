@@ -310,3 +310,80 @@ pub fn is_han(c: char) -> bool {
 }
 
 pub mod tokenizer;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str, mode: Mode) -> Vec<String> {
+        Analyzer::new()
+            .terms(text, mode)
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn identifiers_whole_and_parts() {
+        let terms = Analyzer::new().terms("ORA-01555 發生", Mode::Index);
+        assert_eq!(terms[0].text, "ora-01555");
+        assert_eq!(terms[0].role, Role::Whole);
+        assert_eq!(terms[1].text, "ora");
+        assert_eq!(terms[2].text, "01555");
+        assert_eq!((terms[1].position, terms[2].position), (0, 1));
+        assert_eq!(
+            texts("java.lang.OutOfMemoryError", Mode::Index)[..4],
+            [
+                "java.lang.outofmemoryerror",
+                "java",
+                "lang",
+                "outofmemoryerror"
+            ]
+        );
+        assert!(texts("OOMKilled", Mode::Index).contains(&"kill".to_string()));
+    }
+
+    #[test]
+    fn stems_latin_words_only() {
+        assert_eq!(
+            texts("Restarting services", Mode::Query),
+            ["restart", "servic"]
+        );
+        assert_eq!(texts("HTTP 503", Mode::Query), ["http", "503"]);
+    }
+
+    #[test]
+    fn han_search_mode_adds_sub_words_at_the_word_position() {
+        let terms = Analyzer::new().terms("中华人民共和国", Mode::Index);
+        let words: Vec<_> = terms
+            .iter()
+            .filter(|t| t.role == Role::Word)
+            .map(|t| t.text.as_str())
+            .collect();
+        assert_eq!(words, ["中华人民共和国"]);
+        assert!(terms
+            .iter()
+            .any(|t| t.text == "共和国" && t.role == Role::SubWord && t.position == 0));
+    }
+
+    #[test]
+    fn query_mode_marks_sub_words() {
+        let terms = Analyzer::new().terms("中华人民共和国", Mode::Query);
+        assert_eq!(terms[0].role, Role::Word);
+        assert!(terms[1..].iter().all(|t| t.role == Role::SubWord));
+    }
+
+    #[test]
+    fn offsets_point_into_the_original_traditional_text() {
+        let text = "處理 資料庫伺服器";
+        for t in Analyzer::new().terms(text, Mode::Index) {
+            assert!(
+                text.is_char_boundary(t.from) && text.is_char_boundary(t.to),
+                "{t:?}"
+            );
+        }
+        let t = &Analyzer::new().terms(text, Mode::Query)[0];
+        assert_eq!(&text[t.from..t.to], "處理");
+        assert_eq!(t.text, "处理");
+    }
+}
