@@ -400,7 +400,7 @@ pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(dt.and_local_timezone(utc).single()?);
+            return dt.and_local_timezone(utc).single();
         }
     }
     let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
