@@ -5,10 +5,12 @@
 //! from the defaults.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::document::DEFAULT_MAX_FILE_BYTES;
+use crate::watch::{DEFAULT_POLL_INTERVAL, DEFAULT_RECONCILE_INTERVAL};
 
 /// Config file read from the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "baton.toml";
@@ -26,6 +28,8 @@ pub struct Overrides {
     pub max_file_bytes: Option<u64>,
     /// Config file.
     pub config: Option<PathBuf>,
+    /// Poll the corpus instead of using inotify.
+    pub poll: bool,
 }
 
 /// The resolved configuration.
@@ -39,6 +43,14 @@ pub struct Config {
     pub schema: Option<PathBuf>,
     /// Largest file read in full.
     pub max_file_bytes: u64,
+    /// Extra corpus-relative globs that are not documents.
+    pub ignore: Vec<String>,
+    /// Poll instead of inotify (network file systems).
+    pub poll: bool,
+    /// Poll period in poll mode.
+    pub poll_interval: Duration,
+    /// Safety-net full reconciliation period while watching.
+    pub reconcile_interval: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +61,11 @@ struct FileConfig {
     schema: Option<PathBuf>,
     max_file_bytes: Option<u64>,
     addr: Option<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    poll: Option<bool>,
+    poll_interval_secs: Option<u64>,
+    reconcile_interval_secs: Option<u64>,
 }
 
 /// A config file that cannot be used.
@@ -94,6 +111,16 @@ impl Config {
                 .max_file_bytes
                 .or(file.max_file_bytes)
                 .unwrap_or(DEFAULT_MAX_FILE_BYTES),
+            ignore: file.ignore,
+            poll: o.poll || file.poll.unwrap_or(false),
+            poll_interval: file
+                .poll_interval_secs
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_POLL_INTERVAL),
+            reconcile_interval: file
+                .reconcile_interval_secs
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_RECONCILE_INTERVAL),
         })
     }
 }

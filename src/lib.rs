@@ -13,9 +13,11 @@ pub mod config;
 pub mod corpus;
 pub mod doc_id;
 pub mod document;
+pub mod eval;
 pub mod index;
 pub mod problem;
 pub mod schema;
 pub mod search;
+pub mod watch;
 
 pub use doc_id::DocId;

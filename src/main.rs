@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use baton::bench;
 use baton::config::{Config, Overrides};
+use baton::eval;
 use baton::index::{reconcile, writer::Writer, BatonIndex};
 use baton::schema::Schema;
 use baton::search::{self, SearchRequest, SearchResponse, Sort};
@@ -43,6 +44,9 @@ struct GlobalArgs {
     /// Files larger than this many bytes are indexed only up to it
     #[arg(long, global = true, env = "BATON_MAX_FILE_BYTES")]
     max_file_bytes: Option<u64>,
+    /// Poll the corpus for changes instead of inotify (NFS, SMB)
+    #[arg(long, global = true, env = "BATON_POLL")]
+    poll: bool,
 }
 
 #[derive(Subcommand)]
@@ -53,6 +57,8 @@ enum Command {
         #[arg(long)]
         rebuild: bool,
     },
+    /// Index, then follow every change to the corpus until interrupted
+    Watch,
     /// Search the index
     Search(SearchArgs),
     /// Validate the corpus against the schema; exits 1 when there are errors
@@ -60,6 +66,21 @@ enum Command {
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Measure ranking on judged queries: MRR@10, Recall@10, nDCG@10 and the misses
+    Eval {
+        /// Judged queries, JSON Lines: {"id", "query", "lang", "kind", "relevant": [ids]}
+        #[arg(long)]
+        queries: PathBuf,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+        /// Show at most this many misses [default: all]
+        #[arg(long)]
+        misses: Option<usize>,
+        /// Also run benches/baseline_fts5.py (SQLite FTS5 + jieba) and compare
+        #[arg(long)]
+        baseline: bool,
     },
     /// Benchmark indexing: baton against a bare tantivy + jieba indexer
     BenchIndex {
@@ -134,6 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         schema: g.schema,
         max_file_bytes: g.max_file_bytes,
         config: g.config,
+        poll: g.poll,
     })?;
     let schema = Schema::load(config.schema.as_deref())?;
     match cli.command {
@@ -141,9 +163,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Index { rebuild }) => {
             index(&config, &schema, rebuild).map(|_| ExitCode::SUCCESS)
         }
+        Some(Command::Watch) => watch(&config, &schema),
         Some(Command::Search(args)) => search_cmd(&config, &schema, args),
         Some(Command::Check { json }) => check(&config, &schema, json),
         Some(Command::BenchIndex { json, worker }) => bench_index(&config, &schema, json, worker),
+        Some(Command::Eval {
+            queries,
+            json,
+            misses,
+            baseline,
+        }) => eval_cmd(&config, &schema, &queries, json, misses, baseline),
     }
 }
 
@@ -184,7 +213,13 @@ fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<Bato
         max_file_bytes: config.max_file_bytes,
         progress: &progress,
     };
-    let report = reconcile::reconcile(&index, &writer, &config.corpus, &opts)?;
+    let report = reconcile::reconcile_filtered(
+        &index,
+        &writer,
+        &config.corpus,
+        &baton::corpus::Filter::new(&config.ignore)?,
+        &opts,
+    )?;
     drop(writer);
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -206,6 +241,25 @@ fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<Bato
         mb / report.seconds.max(1e-9),
     );
     Ok(index)
+}
+
+/// Runs the watcher in the foreground, logging each batch, until Ctrl-C.
+fn watch(config: &Config, schema: &Schema) -> anyhow::Result<ExitCode> {
+    let index = index(config, schema, false)?;
+    let writer = std::sync::Arc::new(Writer::start(&index)?);
+    let opts = baton::watch::WatchOptions {
+        poll: config.poll,
+        poll_interval: config.poll_interval,
+        reconcile_interval: config.reconcile_interval,
+        max_file_bytes: config.max_file_bytes,
+        filter: baton::corpus::Filter::new(&config.ignore)?,
+    };
+    let handle = baton::watch::start(index, writer, &config.corpus, opts)?;
+    let mode = if handle.stats.polling.load(std::sync::atomic::Ordering::Relaxed) { "polling" } else { "inotify" };
+    eprintln!("watching {} ({mode}); Ctrl-C to stop", config.corpus.display());
+    loop {
+        std::thread::park();
+    }
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {
@@ -371,6 +425,48 @@ fn bench_index(
             );
         }
         println!("baton / bare MB/s: {ratio:.2}x");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Indexes the corpus, scores the judged queries, and with `baseline` runs the
+/// FTS5 script on the same files and prints both side by side.
+fn eval_cmd(
+    config: &Config,
+    schema: &Schema,
+    queries: &std::path::Path,
+    json: bool,
+    misses: Option<usize>,
+    baseline: bool,
+) -> anyhow::Result<ExitCode> {
+    ensure_corpus(config)?;
+    let judged = eval::load_queries(queries)?;
+    let (index, report) =
+        eval::index_corpus(&config.corpus, &config.data, schema, config.max_file_bytes)?;
+    eprintln!(
+        "{} documents in the index ({} re-indexed, {} problems)",
+        index.num_docs(),
+        report.indexed,
+        report.problems.len()
+    );
+    let ours = eval::evaluate(&index, &judged)?;
+    let theirs = baseline
+        .then(|| eval::run_baseline(&eval::baseline_script(), &config.corpus, queries))
+        .and_then(|r| {
+            r.map_err(|e| eprintln!("{e}; showing baton's numbers only"))
+                .ok()
+        });
+    match (theirs, json) {
+        (Some(t), true) => println!(
+            "{}",
+            serde_json::to_string_pretty(&eval::Comparison::new(ours, t))?
+        ),
+        (None, true) => println!("{}", serde_json::to_string_pretty(&ours)?),
+        (Some(t), false) => {
+            println!("{}", ours.render(misses));
+            print!("{}", eval::Comparison::new(ours, t).render());
+        }
+        (None, false) => print!("{}", ours.render(misses)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -62,7 +62,7 @@ pub struct Document {
     pub hash: String,
     /// File size in bytes.
     pub size: u64,
-    /// Modification time, seconds since the epoch.
+    /// Modification time, nanoseconds since the epoch.
     pub mtime: i64,
 }
 
@@ -132,16 +132,17 @@ pub fn load(
         ));
     }
     doc.size = meta.len();
-    doc.mtime = mtime_secs(&meta);
+    doc.mtime = mtime_nanos(&meta);
     Ok(doc)
 }
 
-/// Modification time in seconds since the epoch (0 when unknown).
-pub fn mtime_secs(meta: &std::fs::Metadata) -> i64 {
+/// Modification time in nanoseconds since the epoch (0 when unknown); nanoseconds so
+/// that two saves within one second still differ.
+pub fn mtime_nanos(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_nanos() as i64)
         .unwrap_or(0)
 }
 

@@ -44,6 +44,24 @@ pub enum IndexError {
     WriterGone,
 }
 
+/// Opens the index in `dir`, or creates it there; `true` when created.
+fn open_or_create(dir: &Path, schema: &tantivy::schema::Schema) -> Result<(Index, bool), IndexError> {
+    let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Tantivy(e.into()))?;
+    if Index::exists(&directory).map_err(|e| IndexError::Tantivy(e.into()))? {
+        let index = Index::open(directory)?;
+        if index.schema() != *schema {
+            return Err(IndexError::Tantivy(tantivy::TantivyError::SchemaError(
+                "stored schema differs from the expected one".into(),
+            )));
+        }
+        // Opening a reader opens every segment: corrupt files fail here, not mid-search.
+        index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|_: IndexReader| ())?;
+        Ok((index, false))
+    } else {
+        Ok((Index::create(directory, schema.clone(), Default::default())?, true))
+    }
+}
+
 /// What the index knows about one stored document, for reconciliation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredState {
@@ -98,13 +116,19 @@ impl BatonIndex {
         }
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let (tantivy_schema, fields) = fields::build(schema);
-        let directory = MmapDirectory::open(&dir).map_err(|e| IndexError::Tantivy(e.into()))?;
-        let index = if Index::exists(&directory).map_err(|e| IndexError::Tantivy(e.into()))? {
-            Index::open(directory)?
-        } else {
-            rebuilt = true;
-            Index::create(directory, tantivy_schema, Default::default())?
+        let (index, created) = match open_or_create(&dir, &tantivy_schema) {
+            Ok(opened) => opened,
+            Err(e) => {
+                // A cache that cannot be read is worth nothing: keep it for a
+                // post-mortem, start a fresh one, and let reconciliation refill it.
+                let aside = data_dir.join(format!("index.broken-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+                tracing::warn!(error = %e, moved_to = %aside.display(), "index cannot be opened; moving it aside and rebuilding");
+                std::fs::rename(&dir, &aside).map_err(io_err(&dir))?;
+                std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+                open_or_create(&dir, &tantivy_schema)?
+            }
         };
+        rebuilt |= created;
         std::fs::write(&fp_path, schema.fingerprint()).map_err(io_err(&fp_path))?;
         let analyzer = Analyzer::new();
         index.tokenizers().register(

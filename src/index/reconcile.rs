@@ -5,15 +5,16 @@
 //! are read but not re-indexed; documents whose file is gone are deleted.
 //! Parsing runs on all cores; the writer thread indexes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use super::writer::Writer;
-use super::{BatonIndex, IndexError};
-use crate::corpus::{self, Entry};
+use super::{BatonIndex, IndexError, StoredState};
+use crate::corpus::{self, Entry, Filter};
+use crate::doc_id::DocId;
 use crate::document::{self, LoadError};
 use crate::problem::Problem;
 
@@ -45,41 +46,26 @@ pub struct Options<'a> {
 }
 
 /// Brings the index in line with the corpus at `root` and commits.
-pub fn reconcile(
+pub fn reconcile(index: &BatonIndex, writer: &Writer, root: &Path, opts: &Options) -> Result<Report, IndexError> {
+    reconcile_filtered(index, writer, root, &Filter::default(), opts)
+}
+
+/// [`reconcile`], skipping paths the filter's ignore patterns exclude.
+pub fn reconcile_filtered(
     index: &BatonIndex,
     writer: &Writer,
     root: &Path,
+    filter: &Filter,
     opts: &Options,
 ) -> Result<Report, IndexError> {
     let started = Instant::now();
     let _span = tracing::info_span!("reconcile", corpus = %root.display()).entered();
-    let (entries, listing_problems) = corpus::list(root);
+    let (entries, listing_problems) = corpus::list_under(root, root, filter);
     let state = index.state()?;
     let present: HashSet<_> = entries.iter().map(|e| &e.id).collect();
-    let mut report = Report {
-        files: entries.len(),
-        problems: listing_problems,
-        ..Report::default()
-    };
-
-    let mut to_read = Vec::new();
-    for entry in &entries {
-        match state.get(&entry.id) {
-            Some(s) if s.mtime == entry.mtime && s.size == entry.size => report.unchanged += 1,
-            _ => to_read.push(entry),
-        }
-    }
-    for id in state.keys().filter(|id| !present.contains(id)) {
-        writer.delete(id.clone())?;
-        report.deleted += 1;
-    }
-
-    let outcome = parse_all(index, writer, root, &to_read, &state, opts)?;
-    report.indexed = outcome.indexed;
-    report.unchanged += outcome.unchanged;
-    report.bytes = outcome.bytes;
-    report.problems.extend(outcome.problems);
-    writer.commit()?;
+    let deletes: Vec<DocId> = state.keys().filter(|id| !present.contains(id)).cloned().collect();
+    let mut report = apply(index, writer, root, &entries, &deletes, &state, Trust::SizeAndMtime, opts)?;
+    report.problems.extend(listing_problems);
     report.seconds = started.elapsed().as_secs_f64();
     tracing::info!(
         files = report.files,
@@ -93,28 +79,58 @@ pub fn reconcile(
     Ok(report)
 }
 
-/// Reads, parses and indexes `entries` (changed or new files) and commits.
-/// Entries whose file has vanished become `gone` problems, not errors.
-pub fn index_files(
+/// Whether an unchanged size and modification time means an unchanged file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Full scans: skip files whose size and mtime match the index.
+    SizeAndMtime,
+    /// Files named by watch events: always compare content hashes, since
+    /// two saves can share a coarse file-system timestamp.
+    ContentOnly,
+}
+
+/// Indexes `entries` that differ from `state` (by size and mtime when
+/// trusted, then by content hash), deletes `deletes`, and commits once.
+#[allow(clippy::too_many_arguments)]
+pub fn apply(
     index: &BatonIndex,
     writer: &Writer,
     root: &Path,
     entries: &[Entry],
+    deletes: &[DocId],
+    state: &HashMap<DocId, StoredState>,
+    trust: Trust,
     opts: &Options,
 ) -> Result<Report, IndexError> {
     let started = Instant::now();
-    let refs: Vec<&Entry> = entries.iter().collect();
-    let outcome = parse_all(index, writer, root, &refs, &Default::default(), opts)?;
+    let mut report = Report { files: entries.len(), ..Report::default() };
+    let mut to_read = Vec::new();
+    for entry in entries {
+        match state.get(&entry.id) {
+            Some(s) if trust == Trust::SizeAndMtime && s.mtime == entry.mtime && s.size == entry.size => {
+                report.unchanged += 1
+            }
+            _ => to_read.push(entry),
+        }
+    }
+    for id in deletes.iter().filter(|id| state.contains_key(*id)) {
+        writer.delete(id.clone())?;
+        report.deleted += 1;
+    }
+    let outcome = parse_all(index, writer, root, &to_read, state, trust, opts)?;
+    report.indexed = outcome.indexed;
+    report.unchanged += outcome.unchanged;
+    report.bytes = outcome.bytes;
+    report.problems = outcome.problems;
     writer.commit()?;
-    Ok(Report {
-        files: entries.len(),
-        indexed: outcome.indexed,
-        unchanged: outcome.unchanged,
-        bytes: outcome.bytes,
-        problems: outcome.problems,
-        seconds: started.elapsed().as_secs_f64(),
-        ..Report::default()
-    })
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Reads, parses and indexes `entries` whatever the index holds, and commits.
+/// Entries whose file has vanished become `gone` problems, not errors.
+pub fn index_files(index: &BatonIndex, writer: &Writer, root: &Path, entries: &[Entry], opts: &Options) -> Result<Report, IndexError> {
+    apply(index, writer, root, entries, &[], &HashMap::new(), Trust::ContentOnly, opts)
 }
 
 #[derive(Default)]
@@ -126,12 +142,14 @@ struct Outcome {
 }
 
 /// Parses `entries` on every core and sends changed documents to the writer.
+#[allow(clippy::too_many_arguments)]
 fn parse_all(
     index: &BatonIndex,
     writer: &Writer,
     root: &Path,
     entries: &[&Entry],
-    state: &std::collections::HashMap<crate::DocId, super::StoredState>,
+    state: &HashMap<DocId, StoredState>,
+    trust: Trust,
     opts: &Options,
 ) -> Result<Outcome, IndexError> {
     let next = AtomicUsize::new(0);
@@ -155,7 +173,11 @@ fn parse_all(
                                 doc.mtime = entry.mtime;
                                 local.bytes += doc.size;
                                 local.problems.extend(doc.problems.iter().cloned());
-                                if state.get(&entry.id).is_some_and(|s| s.hash == doc.hash) {
+                                // In a full scan a same-hash file was touched (new mtime): it is
+                                // re-indexed once so the index records the new mtime and the
+                                // next scan skips it without reading.
+                                let same = state.get(&entry.id).is_some_and(|s| s.hash == doc.hash);
+                                if same && trust == Trust::ContentOnly {
                                     local.unchanged += 1;
                                 } else {
                                     local.indexed += 1;
