@@ -166,3 +166,142 @@ pub fn peak_rss_mb() -> f64 {
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
+
+/// Watch benchmark results.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WatchMeasurement {
+    /// Documents in the replicated corpus.
+    pub docs: usize,
+    /// Initial full index, seconds.
+    pub initial_index_s: f64,
+    /// Restart (open + reconcile) on the unchanged corpus, seconds.
+    pub unchanged_restart_s: f64,
+    /// Save-to-searchable latency over single-file edits, ms: p50.
+    pub edit_p50_ms: f64,
+    /// Same, p99.
+    pub edit_p99_ms: f64,
+    /// Same, max.
+    pub edit_max_ms: f64,
+    /// Edits measured.
+    pub edits: usize,
+    /// Files in the burst.
+    pub burst_files: usize,
+    /// Time from the first burst write until every burst file is searchable, s.
+    pub burst_s: f64,
+    /// The debounce window, the floor of any edit latency, ms.
+    pub debounce_ms: f64,
+}
+
+/// Replicates `source` under `scratch` until it holds at least `min_docs`
+/// documents, then measures restart, edit latency and a burst with the watcher.
+pub fn run_watch(
+    source: &Path,
+    scratch: &Path,
+    schema: &Schema,
+    min_docs: usize,
+    edits: usize,
+    burst: usize,
+) -> anyhow::Result<WatchMeasurement> {
+    use crate::search::{search, SearchRequest};
+    let corpus = scratch.join("corpus");
+    let data = scratch.join("data");
+    let (files, _) = crate::corpus::list(source);
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no Markdown files under {}",
+        source.display()
+    );
+    let copies = min_docs.div_ceil(files.len()).max(1);
+    for copy in 0..copies {
+        for f in &files {
+            let target = corpus.join(format!("copy-{copy}")).join(f.id.as_str());
+            std::fs::create_dir_all(target.parent().unwrap_or(&corpus))?;
+            std::fs::copy(&f.path, &target)?;
+        }
+    }
+    let opts = reconcile::Options {
+        max_file_bytes: crate::document::DEFAULT_MAX_FILE_BYTES,
+        progress: &|_, _| {},
+    };
+    let started = Instant::now();
+    {
+        let index = BatonIndex::open(&data, schema, true)?;
+        let w = writer::Writer::start(&index)?;
+        reconcile::reconcile(&index, &w, &corpus, &opts)?;
+    }
+    let initial_index_s = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let index = BatonIndex::open(&data, schema, false)?;
+    let w = std::sync::Arc::new(writer::Writer::start(&index)?);
+    let report = reconcile::reconcile(&index, &w, &corpus, &opts)?;
+    let unchanged_restart_s = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.indexed == 0,
+        "restart re-indexed {} documents",
+        report.indexed
+    );
+    let docs = report.files;
+
+    let _watch = crate::watch::start(
+        index.clone(),
+        w,
+        &corpus,
+        crate::watch::WatchOptions::default(),
+    )?;
+    let searchable = |token: &str| {
+        search(&index, &SearchRequest::new(token))
+            .map(|r| r.total > 0)
+            .unwrap_or(false)
+    };
+    let wait_for = |token: &str| -> anyhow::Result<f64> {
+        let t0 = Instant::now();
+        while !searchable(token) {
+            anyhow::ensure!(
+                t0.elapsed() < std::time::Duration::from_secs(30),
+                "{token} never became searchable"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        Ok(t0.elapsed().as_secs_f64() * 1000.0)
+    };
+    let mut latencies = Vec::with_capacity(edits);
+    let (all, _) = crate::corpus::list(&corpus);
+    for i in 0..edits {
+        let entry = &all[(i * 7919) % all.len()];
+        let mut text = std::fs::read_to_string(&entry.path).unwrap_or_default();
+        let token = format!("benchedit{i}x");
+        text.push_str(&format!("\n{token}\n"));
+        std::fs::write(&entry.path, text)?;
+        latencies.push(wait_for(&token)?);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+
+    let started = Instant::now();
+    for i in 0..burst {
+        let path = corpus.join(format!("burst/{}/b-{i}.md", i % 50));
+        std::fs::create_dir_all(path.parent().unwrap_or(&corpus))?;
+        std::fs::write(path, format!("# burst {i}\n\nburstdoc{i}x 批次新增\n"))?;
+    }
+    while index.num_docs() < (docs + burst) as u64 {
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "burst never completed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let burst_s = started.elapsed().as_secs_f64();
+    Ok(WatchMeasurement {
+        docs,
+        initial_index_s,
+        unchanged_restart_s,
+        edit_p50_ms: pct(0.5),
+        edit_p99_ms: pct(0.99),
+        edit_max_ms: latencies.last().copied().unwrap_or(0.0),
+        edits,
+        burst_files: burst,
+        burst_s,
+        debounce_ms: crate::watch::DEBOUNCE.as_secs_f64() * 1000.0,
+    })
+}

@@ -52,16 +52,24 @@ impl Filter {
         }
         let mut b = GlobSetBuilder::new();
         for p in patterns {
-            let glob = Glob::new(p).map_err(|e| FilterError { pattern: p.clone(), message: e.to_string() })?;
+            let glob = Glob::new(p).map_err(|e| FilterError {
+                pattern: p.clone(),
+                message: e.to_string(),
+            })?;
             b.add(glob);
         }
-        let set = b.build().map_err(|e| FilterError { pattern: patterns.join(", "), message: e.to_string() })?;
+        let set = b.build().map_err(|e| FilterError {
+            pattern: patterns.join(", "),
+            message: e.to_string(),
+        })?;
         Ok(Filter { ignore: Some(set) })
     }
 
     /// Is a folder or file name skipped wherever it appears (hidden, backups)?
     pub fn skips_name(name: &str) -> bool {
-        name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
+        name.starts_with('.')
+            || name.ends_with('~')
+            || (name.starts_with('#') && name.ends_with('#'))
     }
 
     /// Does the corpus-relative path match an ignore pattern?
@@ -92,7 +100,10 @@ pub fn list_under(root: &Path, dir: &Path, filter: &Filter) -> (Vec<Entry>, Vec<
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let walker = WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter();
+    let walker = WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
     // Checked on every entry, folders included, so nothing under a symlinked
     // folder that points outside the corpus is ever visited.
     let walker = walker.filter_entry(|e| {
@@ -105,7 +116,12 @@ pub fn list_under(root: &Path, dir: &Path, filter: &Filter) -> (Vec<Entry>, Vec<
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().map(|p| rel_display(root, p)).unwrap_or_default();
-                problems.push(Problem::warning(&path, None, "unreadable", format!("cannot list: {e}")));
+                problems.push(Problem::warning(
+                    &path,
+                    None,
+                    "unreadable",
+                    format!("cannot list: {e}"),
+                ));
                 continue;
             }
         };
@@ -115,15 +131,28 @@ pub fn list_under(root: &Path, dir: &Path, filter: &Filter) -> (Vec<Entry>, Vec<
         let id = match DocId::from_path(root, entry.path()) {
             Ok(id) => id,
             Err(e) => {
-                problems.push(Problem::warning(&rel_display(root, entry.path()), None, "bad-path", e.to_string()));
+                problems.push(Problem::warning(
+                    &rel_display(root, entry.path()),
+                    None,
+                    "bad-path",
+                    e.to_string(),
+                ));
                 continue;
             }
         };
         if !filter.is_document(id.as_str()) {
             continue;
         }
-        let (size, mtime) = entry.metadata().map(|m| (m.len(), mtime_nanos(&m))).unwrap_or((0, 0));
-        entries.push(Entry { id, path: entry.path().to_path_buf(), size, mtime });
+        let (size, mtime) = entry
+            .metadata()
+            .map(|m| (m.len(), mtime_nanos(&m)))
+            .unwrap_or((0, 0));
+        entries.push(Entry {
+            id,
+            path: entry.path().to_path_buf(),
+            size,
+            mtime,
+        });
     }
     (entries, problems)
 }
@@ -139,15 +168,24 @@ pub fn entry_for(root: &Path, id: &DocId, filter: &Filter) -> Option<Entry> {
     if !target_inside(&canonical_root, &path) {
         return None;
     }
-    Some(Entry { id: id.clone(), path, size: meta.len(), mtime: mtime_nanos(&meta) })
+    Some(Entry {
+        id: id.clone(),
+        path,
+        size: meta.len(),
+        mtime: mtime_nanos(&meta),
+    })
 }
 
 fn target_inside(canonical_root: &Path, path: &Path) -> bool {
-    path.canonicalize().is_ok_and(|p| p.starts_with(canonical_root))
+    path.canonicalize()
+        .is_ok_and(|p| p.starts_with(canonical_root))
 }
 
 fn rel_display(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 #[cfg(test)]

@@ -528,7 +528,7 @@ pub fn run_baseline(script: &Path, corpus: &Path, queries: &Path) -> Result<Repo
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
         return Err(EvalError::Baseline(format!(
-            "{} exited with {}: {}",
+            "{} failed ({}): {}",
             script.display(),
             out.status,
             last.trim()
@@ -603,7 +603,7 @@ impl Comparison {
         );
         let _ = writeln!(
             s,
-            "{:<22} {:>4}  {:^21}  {:^21}  {:^21}",
+            "{:<22} {:>4}  {:^19}  {:^19}  {:^19}",
             "", "", "MRR@10", "Recall@10", "nDCG@10"
         );
         let head = format!("{:>5} {:>5} {:>7}", "baton", "base", "ratio");

@@ -82,6 +82,22 @@ enum Command {
         #[arg(long)]
         baseline: bool,
     },
+    /// Benchmark live indexing on >= 10,000 documents replicated from --corpus:
+    /// unchanged restart, save-to-searchable latency, a burst of new files
+    BenchWatch {
+        /// Replicate the corpus until it has at least this many documents
+        #[arg(long, default_value_t = 10_000)]
+        min_docs: usize,
+        /// Single-file edits to time
+        #[arg(long, default_value_t = 200)]
+        edits: usize,
+        /// Files in the burst
+        #[arg(long, default_value_t = 2000)]
+        burst: usize,
+        /// Print the measurements as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmark indexing: baton against a bare tantivy + jieba indexer
     BenchIndex {
         /// Print the measurements as JSON
@@ -164,6 +180,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             index(&config, &schema, rebuild).map(|_| ExitCode::SUCCESS)
         }
         Some(Command::Watch) => watch(&config, &schema),
+        Some(Command::BenchWatch {
+            min_docs,
+            edits,
+            burst,
+            json,
+        }) => bench_watch(&config, &schema, min_docs, edits, burst, json),
         Some(Command::Search(args)) => search_cmd(&config, &schema, args),
         Some(Command::Check { json }) => check(&config, &schema, json),
         Some(Command::BenchIndex { json, worker }) => bench_index(&config, &schema, json, worker),
@@ -255,8 +277,19 @@ fn watch(config: &Config, schema: &Schema) -> anyhow::Result<ExitCode> {
         filter: baton::corpus::Filter::new(&config.ignore)?,
     };
     let handle = baton::watch::start(index, writer, &config.corpus, opts)?;
-    let mode = if handle.stats.polling.load(std::sync::atomic::Ordering::Relaxed) { "polling" } else { "inotify" };
-    eprintln!("watching {} ({mode}); Ctrl-C to stop", config.corpus.display());
+    let mode = if handle
+        .stats
+        .polling
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        "polling"
+    } else {
+        "inotify"
+    };
+    eprintln!(
+        "watching {} ({mode}); Ctrl-C to stop",
+        config.corpus.display()
+    );
     loop {
         std::thread::park();
     }
@@ -467,6 +500,47 @@ fn eval_cmd(
             print!("{}", eval::Comparison::new(ours, t).render());
         }
         (None, false) => print!("{}", ours.render(misses)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_watch(
+    config: &Config,
+    schema: &Schema,
+    min_docs: usize,
+    edits: usize,
+    burst: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    ensure_corpus(config)?;
+    let scratch = tempfile_dir()?;
+    let result = bench::run_watch(
+        &config.corpus,
+        &scratch,
+        schema,
+        min_docs,
+        edits,
+        burst.max(1),
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+    let m = result?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        println!("documents                      {}", m.docs);
+        println!("initial full index             {:.2} s", m.initial_index_s);
+        println!(
+            "restart, unchanged corpus      {:.2} s  (target < 2 s)",
+            m.unchanged_restart_s
+        );
+        println!(
+            "save -> searchable ({} edits)  p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms  (target p99 < 1000 ms; debounce floor {:.0} ms)",
+            m.edits, m.edit_p50_ms, m.edit_p99_ms, m.edit_max_ms, m.debounce_ms
+        );
+        println!(
+            "burst of {} new files          {:.2} s  (target < 10 s)",
+            m.burst_files, m.burst_s
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
+use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
+use notify::{EventKind, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::corpus::{self, Entry, Filter};
 use crate::doc_id::DocId;
@@ -136,17 +137,35 @@ type Event = notify::Result<notify::Event>;
 
 /// Starts watching `root`, applying changes through `writer`. Call after the
 /// start-up reconciliation (or let the first periodic one do it).
-pub fn start(index: BatonIndex, writer: Arc<Writer>, root: &Path, opts: WatchOptions) -> Result<WatchHandle, WatchError> {
+pub fn start(
+    index: BatonIndex,
+    writer: Arc<Writer>,
+    root: &Path,
+    opts: WatchOptions,
+) -> Result<WatchHandle, WatchError> {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let (tx, rx) = mpsc::channel::<Event>();
     let stats = Arc::new(WatchStats::default());
     let watcher = open_watcher(&root, &opts, tx, &stats)?;
-    let ctx = Context { index, writer, root, opts, stats: stats.clone() };
+    let ctx = Context {
+        index,
+        writer,
+        root,
+        opts,
+        stats: stats.clone(),
+    };
     let thread = std::thread::Builder::new()
         .name("baton-watch".into())
         .spawn(move || ctx.run(rx))
-        .map_err(|e| IndexError::Io { path: "watch thread".into(), source: e })?;
-    Ok(WatchHandle { watcher: Some(watcher), thread: Some(thread), stats })
+        .map_err(|e| IndexError::Io {
+            path: "watch thread".into(),
+            source: e,
+        })?;
+    Ok(WatchHandle {
+        watcher: Some(watcher),
+        thread: Some(thread),
+        stats,
+    })
 }
 
 fn open_watcher(
@@ -155,10 +174,14 @@ fn open_watcher(
     tx: mpsc::Sender<Event>,
     stats: &WatchStats,
 ) -> Result<Box<dyn notify::Watcher + Send>, WatchError> {
-    let err = |source| WatchError::Notify { path: root.display().to_string(), source };
+    let err = |source| WatchError::Notify {
+        path: root.display().to_string(),
+        source,
+    };
     if !opts.poll {
         let native_tx = tx.clone();
-        let native = RecommendedWatcher::new(move |e| drop(native_tx.send(e)), notify::Config::default());
+        let native =
+            RecommendedWatcher::new(move |e| drop(native_tx.send(e)), notify::Config::default());
         match native.and_then(|mut w| w.watch(root, RecursiveMode::Recursive).map(|_| w)) {
             Ok(w) => return Ok(Box::new(w)),
             Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => tracing::warn!(
@@ -241,12 +264,20 @@ impl Context {
         self.stats.events.fetch_add(1, Ordering::Relaxed);
         if batch.first_event.is_none() {
             batch.first_event = Some(Instant::now());
-            let _ = self.stats.oldest_pending_ms.compare_exchange(0, now_ms(), Ordering::Relaxed, Ordering::Relaxed);
+            let _ = self.stats.oldest_pending_ms.compare_exchange(
+                0,
+                now_ms(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
         match event {
             Ok(event) => {
                 if event.need_rescan() {
                     batch.rescan = true;
+                }
+                if !changes_content(&event.kind) {
+                    return;
                 }
                 for path in event.paths {
                     if self.relevant(&path) {
@@ -264,7 +295,9 @@ impl Context {
     /// Skips hidden paths and ignored patterns early; anything else may be a
     /// document or a folder holding documents.
     fn relevant(&self, path: &Path) -> bool {
-        let Ok(rel) = path.strip_prefix(&self.root) else { return false };
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            return false;
+        };
         let rel = rel.to_string_lossy().replace('\\', "/");
         !rel.split('/').any(Filter::skips_name) && !self.opts.filter.ignores(&rel)
     }
@@ -273,14 +306,35 @@ impl Context {
         let _span = tracing::info_span!("batch", paths = batch.paths.len()).entered();
         let result = self.index.state().and_then(|state| {
             let (entries, deletes) = self.plan(&batch.paths, &state);
-            let opts = Options { max_file_bytes: self.opts.max_file_bytes, progress: &|_, _| {} };
-            reconcile::apply(&self.index, &self.writer, &self.root, &entries, &deletes, &state, Trust::ContentOnly, &opts)
+            let opts = Options {
+                max_file_bytes: self.opts.max_file_bytes,
+                progress: &|_, _| {},
+            };
+            reconcile::apply(
+                &self.index,
+                &self.writer,
+                &self.root,
+                &entries,
+                &deletes,
+                &state,
+                Trust::ContentOnly,
+                &opts,
+            )
         });
         match result {
             Ok(report) => {
                 self.committed();
-                let lag = batch.first_event.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
-                tracing::info!(indexed = report.indexed, deleted = report.deleted, unchanged = report.unchanged, lag_ms = lag, "batch applied");
+                let lag = batch
+                    .first_event
+                    .map(|t| t.elapsed().as_millis() as u64)
+                    .unwrap_or(0);
+                tracing::info!(
+                    indexed = report.indexed,
+                    deleted = report.deleted,
+                    unchanged = report.unchanged,
+                    lag_ms = lag,
+                    "batch applied"
+                );
                 for p in &report.problems {
                     tracing::warn!(problem = %p, "problem");
                 }
@@ -293,11 +347,17 @@ impl Context {
     }
 
     /// Decides, from the file system as it is now, what each touched path means.
-    fn plan(&self, paths: &HashSet<PathBuf>, state: &HashMap<DocId, crate::index::StoredState>) -> (Vec<Entry>, Vec<DocId>) {
+    fn plan(
+        &self,
+        paths: &HashSet<PathBuf>,
+        state: &HashMap<DocId, crate::index::StoredState>,
+    ) -> (Vec<Entry>, Vec<DocId>) {
         let mut entries: HashMap<DocId, Entry> = HashMap::new();
         let mut deletes = Vec::new();
         for path in paths {
-            let Ok(id) = DocId::from_path(&self.root, path) else { continue };
+            let Ok(id) = DocId::from_path(&self.root, path) else {
+                continue;
+            };
             match std::fs::metadata(path) {
                 Ok(m) if m.is_dir() => {
                     let (found, _) = corpus::list_under(&self.root, path, &self.opts.filter);
@@ -323,8 +383,17 @@ impl Context {
 
     fn full_reconcile(&self, why: &str) {
         tracing::info!(reason = why, "full reconciliation");
-        let opts = Options { max_file_bytes: self.opts.max_file_bytes, progress: &|_, _| {} };
-        match reconcile::reconcile_filtered(&self.index, &self.writer, &self.root, &self.opts.filter, &opts) {
+        let opts = Options {
+            max_file_bytes: self.opts.max_file_bytes,
+            progress: &|_, _| {},
+        };
+        match reconcile::reconcile_filtered(
+            &self.index,
+            &self.writer,
+            &self.root,
+            &self.opts.filter,
+            &opts,
+        ) {
             Ok(_) => {
                 self.stats.reconciles.fetch_add(1, Ordering::Relaxed);
                 self.committed();
@@ -339,10 +408,27 @@ impl Context {
     }
 }
 
+/// Opening and reading files (our own reads included) is not a change; only
+/// writes, creations, removals and renames are. Treating reads as changes
+/// would make every batch trigger the next one.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        _ => true,
+    }
+}
+
 /// Indexed ids inside the folder `dir` (not `dir` itself).
-fn under<'a>(state: &'a HashMap<DocId, crate::index::StoredState>, dir: &DocId) -> impl Iterator<Item = &'a DocId> {
+fn under<'a>(
+    state: &'a HashMap<DocId, crate::index::StoredState>,
+    dir: &DocId,
+) -> impl Iterator<Item = &'a DocId> {
     let prefix = format!("{}/", dir.as_str());
-    state.keys().filter(move |id| id.as_str().starts_with(&prefix))
+    state
+        .keys()
+        .filter(move |id| id.as_str().starts_with(&prefix))
 }
 
 fn now_ms() -> i64 {

@@ -20,13 +20,21 @@ fn corpus_state(root: &Path) -> BTreeMap<String, String> {
         .into_iter()
         .filter_map(|e| {
             let bytes = std::fs::read(&e.path).ok()?;
-            Some((e.id.to_string(), blake3::hash(&bytes).to_hex()[..32].to_string()))
+            Some((
+                e.id.to_string(),
+                blake3::hash(&bytes).to_hex()[..32].to_string(),
+            ))
         })
         .collect()
 }
 
 fn index_state(t: &TestCorpus) -> BTreeMap<String, String> {
-    t.index.state().unwrap().into_iter().map(|(id, s)| (id.to_string(), s.hash)).collect()
+    t.index
+        .state()
+        .unwrap()
+        .into_iter()
+        .map(|(id, s)| (id.to_string(), s.hash))
+        .collect()
 }
 
 /// Waits until index == corpus; panics with the difference after `deadline`.
@@ -38,8 +46,16 @@ fn assert_converges(t: &TestCorpus, deadline: Duration) {
             return;
         }
         if started.elapsed() > deadline {
-            let missing: Vec<_> = want.keys().filter(|k| have.get(*k) != want.get(*k)).take(5).collect();
-            let extra: Vec<_> = have.keys().filter(|k| !want.contains_key(*k)).take(5).collect();
+            let missing: Vec<_> = want
+                .keys()
+                .filter(|k| have.get(*k) != want.get(*k))
+                .take(5)
+                .collect();
+            let extra: Vec<_> = have
+                .keys()
+                .filter(|k| !want.contains_key(*k))
+                .take(5)
+                .collect();
             panic!("index did not converge in {deadline:?}: {} vs {} docs; stale/missing {missing:?}; extra {extra:?}", have.len(), want.len());
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -48,7 +64,10 @@ fn assert_converges(t: &TestCorpus, deadline: Duration) {
 
 fn watching(t: &TestCorpus, opts: WatchOptions) -> WatchHandle {
     let writer = Arc::new(Writer::start(&t.index).unwrap());
-    let opts = WatchOptions { reconcile_interval: Duration::from_secs(3600), ..opts };
+    let opts = WatchOptions {
+        reconcile_interval: Duration::from_secs(3600),
+        ..opts
+    };
     let handle = watch::start(t.index.clone(), writer, &t.corpus, opts).unwrap();
     // inotify watches are in place once `start` returns.
     handle
@@ -89,14 +108,22 @@ fn two_saves_in_quick_succession_with_equal_size() {
 fn atomic_save_by_rename_over_the_original() {
     let t = TestCorpus::fixture("mini");
     let _w = watching(&t, WatchOptions::default());
-    let target = t.corpus.join("runbooks/core-banking/eod-batch-ora-01555.md");
+    let target = t
+        .corpus
+        .join("runbooks/core-banking/eod-batch-ora-01555.md");
     // vim / VS Code / sed -i: write a temp file next to it, then rename over.
-    for (i, temp) in [".eod.md.swp", "eod.md~", "4913", ".eod.md.tmp-8812"].iter().enumerate() {
+    for (i, temp) in [".eod.md.swp", "eod.md~", "4913", ".eod.md.tmp-8812"]
+        .iter()
+        .enumerate()
+    {
         let temp = target.with_file_name(temp);
         std::fs::write(&temp, doc(&format!("原子存檔{i}"))).unwrap();
         std::fs::rename(&temp, &target).unwrap();
         assert_converges(&t, Duration::from_secs(5));
-        assert_eq!(t.ids(&format!("原子存檔{i}")), vec!["runbooks/core-banking/eod-batch-ora-01555.md"]);
+        assert_eq!(
+            t.ids(&format!("原子存檔{i}")),
+            vec!["runbooks/core-banking/eod-batch-ora-01555.md"]
+        );
     }
 }
 
@@ -104,7 +131,10 @@ fn atomic_save_by_rename_over_the_original() {
 fn renaming_a_folder_of_100_documents() {
     let t = TestCorpus::fixture("mini");
     for i in 0..100 {
-        t.write(&format!("old-team/sub/doc-{i}.md"), doc(&format!("folderdoc{i}")));
+        t.write(
+            &format!("old-team/sub/doc-{i}.md"),
+            doc(&format!("folderdoc{i}")),
+        );
     }
     t.reconcile();
     let _w = watching(&t, WatchOptions::default());
@@ -127,7 +157,10 @@ fn burst_of_2000_files() {
     let t = TestCorpus::fixture("mini");
     let _w = watching(&t, WatchOptions::default());
     for i in 0..2000 {
-        t.write(&format!("burst/{}/doc-{i}.md", i % 20), doc(&format!("burstdoc{i}")));
+        t.write(
+            &format!("burst/{}/doc-{i}.md", i % 20),
+            doc(&format!("burstdoc{i}")),
+        );
     }
     assert_converges(&t, Duration::from_secs(60));
     assert_eq!(t.index.num_docs(), 2007);
@@ -150,7 +183,11 @@ fn rename_to_non_markdown_and_back() {
 #[test]
 fn poll_mode_sees_changes() {
     let t = TestCorpus::fixture("mini");
-    let opts = WatchOptions { poll: true, poll_interval: Duration::from_millis(200), ..WatchOptions::default() };
+    let opts = WatchOptions {
+        poll: true,
+        poll_interval: Duration::from_millis(200),
+        ..WatchOptions::default()
+    };
     let w = watching(&t, opts);
     assert!(w.stats.polling.load(std::sync::atomic::Ordering::Relaxed));
     t.write("faq/polled.md", doc("輪詢模式"));
@@ -171,10 +208,20 @@ fn symlinks_inside_followed_outside_ignored_loops_harmless() {
     std::fs::create_dir_all(t.corpus.join("cycle")).unwrap();
     std::os::unix::fs::symlink(t.corpus.join("cycle"), t.corpus.join("cycle/again")).unwrap();
     let report = t.reconcile();
-    assert!(t.ids("secret").is_empty(), "targets outside the corpus are ignored");
+    assert!(
+        t.ids("secret").is_empty(),
+        "targets outside the corpus are ignored"
+    );
     let hits = t.ids("资料备份");
-    assert!(hits.contains(&"faq-alias/plain-name.md".to_string()), "inside symlink followed: {hits:?}");
-    assert!(report.problems.iter().any(|p| p.code == "unreadable"), "loop reported: {:?}", report.problems);
+    assert!(
+        hits.contains(&"faq-alias/plain-name.md".to_string()),
+        "inside symlink followed: {hits:?}"
+    );
+    assert!(
+        report.problems.iter().any(|p| p.code == "unreadable"),
+        "loop reported: {:?}",
+        report.problems
+    );
 }
 
 #[test]
@@ -183,9 +230,15 @@ fn corrupt_index_is_moved_aside_and_rebuilt() {
     std::fs::write(t.data.join("index/meta.json"), b"{ not json").unwrap();
     let reopened = baton::index::BatonIndex::open(&t.data, &t.schema, false).unwrap();
     assert!(reopened.rebuilt);
-    let aside = std::fs::read_dir(&t.data).unwrap().filter_map(Result::ok).any(|e| e.file_name().to_string_lossy().starts_with("index.broken-"));
+    let aside = std::fs::read_dir(&t.data)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with("index.broken-"));
     assert!(aside, "the broken index is kept aside");
-    let t = TestCorpus { index: reopened, ..t };
+    let t = TestCorpus {
+        index: reopened,
+        ..t
+    };
     t.reconcile();
     assert_converges(&t, Duration::from_secs(1));
 }
@@ -195,7 +248,10 @@ fn sigkill_during_indexing_then_restart_converges() {
     let t = TestCorpus::empty();
     for i in 0..3000 {
         let filler = "交易紀錄 transaction log line ".repeat(40);
-        t.write(&format!("bulk/{}/doc-{i}.md", i % 30), format!("# 文件 {i}\n\n{filler}\nkilltest{i}\n"));
+        t.write(
+            &format!("bulk/{}/doc-{i}.md", i % 30),
+            format!("# 文件 {i}\n\n{filler}\nkilltest{i}\n"),
+        );
     }
     let bin = env!("CARGO_BIN_EXE_baton");
     let run = || {

@@ -45,7 +45,10 @@ pub enum IndexError {
 }
 
 /// Opens the index in `dir`, or creates it there; `true` when created.
-fn open_or_create(dir: &Path, schema: &tantivy::schema::Schema) -> Result<(Index, bool), IndexError> {
+fn open_or_create(
+    dir: &Path,
+    schema: &tantivy::schema::Schema,
+) -> Result<(Index, bool), IndexError> {
     let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Tantivy(e.into()))?;
     if Index::exists(&directory).map_err(|e| IndexError::Tantivy(e.into()))? {
         let index = Index::open(directory)?;
@@ -55,10 +58,17 @@ fn open_or_create(dir: &Path, schema: &tantivy::schema::Schema) -> Result<(Index
             )));
         }
         // Opening a reader opens every segment: corrupt files fail here, not mid-search.
-        index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|_: IndexReader| ())?;
+        index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map(|_: IndexReader| ())?;
         Ok((index, false))
     } else {
-        Ok((Index::create(directory, schema.clone(), Default::default())?, true))
+        Ok((
+            Index::create(directory, schema.clone(), Default::default())?,
+            true,
+        ))
     }
 }
 
@@ -121,7 +131,10 @@ impl BatonIndex {
             Err(e) => {
                 // A cache that cannot be read is worth nothing: keep it for a
                 // post-mortem, start a fresh one, and let reconciliation refill it.
-                let aside = data_dir.join(format!("index.broken-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+                let aside = data_dir.join(format!(
+                    "index.broken-{}",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S")
+                ));
                 tracing::warn!(error = %e, moved_to = %aside.display(), "index cannot be opened; moving it aside and rebuilding");
                 std::fs::rename(&dir, &aside).map_err(io_err(&dir))?;
                 std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;

@@ -46,7 +46,12 @@ pub struct Options<'a> {
 }
 
 /// Brings the index in line with the corpus at `root` and commits.
-pub fn reconcile(index: &BatonIndex, writer: &Writer, root: &Path, opts: &Options) -> Result<Report, IndexError> {
+pub fn reconcile(
+    index: &BatonIndex,
+    writer: &Writer,
+    root: &Path,
+    opts: &Options,
+) -> Result<Report, IndexError> {
     reconcile_filtered(index, writer, root, &Filter::default(), opts)
 }
 
@@ -63,8 +68,21 @@ pub fn reconcile_filtered(
     let (entries, listing_problems) = corpus::list_under(root, root, filter);
     let state = index.state()?;
     let present: HashSet<_> = entries.iter().map(|e| &e.id).collect();
-    let deletes: Vec<DocId> = state.keys().filter(|id| !present.contains(id)).cloned().collect();
-    let mut report = apply(index, writer, root, &entries, &deletes, &state, Trust::SizeAndMtime, opts)?;
+    let deletes: Vec<DocId> = state
+        .keys()
+        .filter(|id| !present.contains(id))
+        .cloned()
+        .collect();
+    let mut report = apply(
+        index,
+        writer,
+        root,
+        &entries,
+        &deletes,
+        &state,
+        Trust::SizeAndMtime,
+        opts,
+    )?;
     report.problems.extend(listing_problems);
     report.seconds = started.elapsed().as_secs_f64();
     tracing::info!(
@@ -103,11 +121,18 @@ pub fn apply(
     opts: &Options,
 ) -> Result<Report, IndexError> {
     let started = Instant::now();
-    let mut report = Report { files: entries.len(), ..Report::default() };
+    let mut report = Report {
+        files: entries.len(),
+        ..Report::default()
+    };
     let mut to_read = Vec::new();
     for entry in entries {
         match state.get(&entry.id) {
-            Some(s) if trust == Trust::SizeAndMtime && s.mtime == entry.mtime && s.size == entry.size => {
+            Some(s)
+                if trust == Trust::SizeAndMtime
+                    && s.mtime == entry.mtime
+                    && s.size == entry.size =>
+            {
                 report.unchanged += 1
             }
             _ => to_read.push(entry),
@@ -129,8 +154,23 @@ pub fn apply(
 
 /// Reads, parses and indexes `entries` whatever the index holds, and commits.
 /// Entries whose file has vanished become `gone` problems, not errors.
-pub fn index_files(index: &BatonIndex, writer: &Writer, root: &Path, entries: &[Entry], opts: &Options) -> Result<Report, IndexError> {
-    apply(index, writer, root, entries, &[], &HashMap::new(), Trust::ContentOnly, opts)
+pub fn index_files(
+    index: &BatonIndex,
+    writer: &Writer,
+    root: &Path,
+    entries: &[Entry],
+    opts: &Options,
+) -> Result<Report, IndexError> {
+    apply(
+        index,
+        writer,
+        root,
+        entries,
+        &[],
+        &HashMap::new(),
+        Trust::ContentOnly,
+        opts,
+    )
 }
 
 #[derive(Default)]

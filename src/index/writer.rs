@@ -10,6 +10,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tantivy::indexer::LogMergePolicy;
 use tantivy::{IndexWriter, Term};
 
 use super::{fields, BatonIndex, IndexError};
@@ -24,6 +25,16 @@ pub const IDLE_COMMIT: Duration = Duration::from_millis(200);
 /// Memory for tantivy's indexing buffers, shared by its threads. 128 MB keeps
 /// segments large on a 10,000-file corpus without crowding a small server.
 pub const WRITER_MEMORY_BYTES: usize = 128 * 1024 * 1024;
+
+/// A day of single-file edits makes one tiny segment per batch; merging
+/// every 8 same-sized segments keeps the count logarithmic in the number of
+/// commits, so searches stay fast without a nightly optimize.
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_min_num_segments(8);
+    policy.set_del_docs_ratio_before_merge(0.3);
+    policy
+}
 
 /// What a commit did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -60,6 +71,7 @@ impl Writer {
         let writer: IndexWriter = index
             .index
             .writer_with_num_threads(threads, WRITER_MEMORY_BYTES)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let (tx, rx) = mpsc::channel();
         let index = index.clone();
         let thread = std::thread::Builder::new()
