@@ -1,6 +1,6 @@
 //! The `baton` command line: index, search and check a Markdown corpus.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -334,37 +334,57 @@ fn search_cmd(config: &Config, schema: &Schema, args: SearchArgs) -> anyhow::Res
     };
     let response = search::search(&index, &req)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&response)?);
+        let json = serde_json::to_string_pretty(&response)?;
+        if let Err(e) = writeln!(std::io::stdout().lock(), "{json}") {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(e.into());
+            }
+        }
     } else {
         print_results(&response);
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints hits readably; a closed pipe (`baton search x | head`) is not an error.
 fn print_results(r: &SearchResponse) {
-    println!("{} results for \"{}\" ({} ms)", r.total, r.query, r.took_ms);
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = write_results(&mut out, r) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write results: {e}");
+        }
+    }
+}
+
+fn write_results(out: &mut impl Write, r: &SearchResponse) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} results for \"{}\" ({} ms)",
+        r.total, r.query, r.took_ms
+    )?;
     for (i, hit) in r.hits.iter().enumerate() {
         let updated = hit
             .updated
             .as_deref()
             .map(|u| format!(" · updated {u}"))
             .unwrap_or_default();
-        println!(
-            "\n{:>2}. {}  [{}] {}{}",
+        let systems = hit.systems.join(", ");
+        writeln!(
+            out,
+            "\n{:>2}. {}  [{}] {systems}{updated}",
             i + 1,
             hit.title,
-            hit.kind,
-            hit.systems.join(", "),
-            updated
-        );
-        println!("    {}", hit.id);
-        let snippet = hit.snippet.replace("<mark>", "«").replace("</mark>", "»");
-        let snippet = html_unescape(&snippet);
-        println!(
+            hit.kind
+        )?;
+        writeln!(out, "    {}", hit.id)?;
+        let snippet = html_unescape(&hit.snippet.replace("<mark>", "«").replace("</mark>", "»"));
+        writeln!(
+            out,
             "    {}",
             snippet.split_whitespace().collect::<Vec<_>>().join(" ")
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn html_unescape(s: &str) -> String {
