@@ -184,11 +184,7 @@ fn open_watcher(
             RecommendedWatcher::new(move |e| drop(native_tx.send(e)), notify::Config::default());
         match native.and_then(|mut w| w.watch(root, RecursiveMode::Recursive).map(|_| w)) {
             Ok(w) => return Ok(Box::new(w)),
-            Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => tracing::warn!(
-                "inotify watch limit reached; falling back to polling every {:?}. Raise it with: sudo sysctl {INOTIFY_SYSCTL}=524288 (and persist it in /etc/sysctl.d/)",
-                opts.poll_interval
-            ),
-            Err(e) => tracing::warn!(error = %e, "native file watching failed; falling back to polling"),
+            Err(e) => tracing::warn!("{}", fallback_message(&e, opts.poll_interval)),
         }
     }
     stats.polling.store(true, Ordering::Relaxed);
@@ -196,6 +192,20 @@ fn open_watcher(
     let mut poller = PollWatcher::new(move |e| drop(tx.send(e)), config).map_err(err)?;
     poller.watch(root, RecursiveMode::Recursive).map_err(err)?;
     Ok(Box::new(poller))
+}
+
+/// Why native watching failed and what to do, for the log.
+fn fallback_message(e: &notify::Error, poll_interval: Duration) -> String {
+    match e.kind {
+        notify::ErrorKind::MaxFilesWatch => format!(
+            "inotify watch limit reached; falling back to polling every {poll_interval:?}. \
+             Raise the limit with: sudo sysctl {INOTIFY_SYSCTL}=524288 \
+             (persist it in /etc/sysctl.d/), then restart baton"
+        ),
+        _ => format!(
+            "native file watching failed ({e}); falling back to polling every {poll_interval:?}"
+        ),
+    }
 }
 
 struct Context {
@@ -433,4 +443,33 @@ fn under<'a>(
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_limit_message_names_the_sysctl() {
+        let e = notify::Error::new(notify::ErrorKind::MaxFilesWatch);
+        let msg = fallback_message(&e, Duration::from_secs(2));
+        assert!(msg.contains("fs.inotify.max_user_watches"), "{msg}");
+        assert!(msg.contains("polling"), "{msg}");
+    }
+
+    #[test]
+    fn reads_are_not_changes() {
+        assert!(!changes_content(&EventKind::Access(AccessKind::Open(
+            notify::event::AccessMode::Any
+        ))));
+        assert!(!changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(changes_content(&EventKind::Remove(
+            notify::event::RemoveKind::Folder
+        )));
+    }
 }
