@@ -12,6 +12,10 @@ use serde::Deserialize;
 use crate::document::DEFAULT_MAX_FILE_BYTES;
 use crate::watch::{DEFAULT_POLL_INTERVAL, DEFAULT_RECONCILE_INTERVAL};
 
+/// Where `baton serve` listens by default: loopback only; exposing it is a
+/// deliberate act (a reverse proxy, or `--addr`).
+pub const DEFAULT_ADDR: &str = "127.0.0.1:7700";
+
 /// Config file read from the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "baton.toml";
 
@@ -51,6 +55,8 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Safety-net full reconciliation period while watching.
     pub reconcile_interval: Duration,
+    /// Address `baton serve` listens on.
+    pub addr: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +117,7 @@ impl Config {
                 .max_file_bytes
                 .or(file.max_file_bytes)
                 .unwrap_or(DEFAULT_MAX_FILE_BYTES),
+            addr: file.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string()),
             ignore: file.ignore,
             poll: o.poll || file.poll.unwrap_or(false),
             poll_interval: file
@@ -138,7 +145,6 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
             .unwrap_or(1);
         err(format!("line {line}: {}", e.message().trim()))
     })?;
-    let _ = &config.addr; // read by `serve`, which comes with the HTTP service
     Ok(config)
 }
 

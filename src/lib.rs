@@ -18,6 +18,7 @@ pub mod index;
 pub mod problem;
 pub mod schema;
 pub mod search;
+pub mod server;
 pub mod watch;
 
 pub use doc_id::DocId;

@@ -51,6 +51,12 @@ struct GlobalArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the HTTP API (and keep the index live) until SIGTERM or Ctrl-C
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:7700]
+        #[arg(long, env = "BATON_ADDR")]
+        addr: Option<String>,
+    },
     /// Index the corpus (only what changed since the last run)
     Index {
         /// Delete the index and build it again from the corpus
@@ -175,7 +181,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     })?;
     let schema = Schema::load(config.schema.as_deref())?;
     match cli.command {
-        None => demo(&config, &schema),
+        None => serve(&config, &schema, None),
+        Some(Command::Serve { addr }) => serve(&config, &schema, addr),
         Some(Command::Index { rebuild }) => {
             index(&config, &schema, rebuild).map(|_| ExitCode::SUCCESS)
         }
@@ -206,17 +213,6 @@ fn ensure_corpus(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Without a subcommand: bring the index up to date and show a sample search.
-fn demo(config: &Config, schema: &Schema) -> anyhow::Result<ExitCode> {
-    let index = index(config, schema, false)?;
-    let q = "日終批次 ORA-01555";
-    println!("\nSample search: baton search \"{q}\"\n");
-    let response = search::search(&index, &SearchRequest::new(q))?;
-    print_results(&response);
-    println!("\nTry: cargo run --release -- search \"payment gateway 503\"");
-    Ok(ExitCode::SUCCESS)
 }
 
 fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<BatonIndex> {
@@ -265,18 +261,35 @@ fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<Bato
     Ok(index)
 }
 
-/// Runs the watcher in the foreground, logging each batch, until Ctrl-C.
-fn watch(config: &Config, schema: &Schema) -> anyhow::Result<ExitCode> {
-    let index = index(config, schema, false)?;
-    let writer = std::sync::Arc::new(Writer::start(&index)?);
-    let opts = baton::watch::WatchOptions {
+/// Serves the API on the corpus until SIGTERM or Ctrl-C.
+fn serve(config: &Config, schema: &Schema, addr: Option<String>) -> anyhow::Result<ExitCode> {
+    ensure_corpus(config)?;
+    let settings = baton::server::Settings {
+        corpus: config.corpus.clone(),
+        data: config.data.clone(),
+        schema: schema.clone(),
+        addr: addr.unwrap_or_else(|| config.addr.clone()),
+        watch: watch_options(config)?,
+    };
+    baton::server::run_until_signal(settings)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn watch_options(config: &Config) -> anyhow::Result<baton::watch::WatchOptions> {
+    Ok(baton::watch::WatchOptions {
         poll: config.poll,
         poll_interval: config.poll_interval,
         reconcile_interval: config.reconcile_interval,
         max_file_bytes: config.max_file_bytes,
         filter: baton::corpus::Filter::new(&config.ignore)?,
-    };
-    let handle = baton::watch::start(index, writer, &config.corpus, opts)?;
+    })
+}
+
+/// Runs the watcher in the foreground, logging each batch, until Ctrl-C.
+fn watch(config: &Config, schema: &Schema) -> anyhow::Result<ExitCode> {
+    let index = index(config, schema, false)?;
+    let writer = std::sync::Arc::new(Writer::start(&index)?);
+    let handle = baton::watch::start(index, writer, &config.corpus, watch_options(config)?)?;
     let mode = if handle
         .stats
         .polling

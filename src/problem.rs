@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How serious a problem is: errors fail `baton check`, warnings do not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The file breaks the schema or cannot be read fully.
@@ -16,7 +16,7 @@ pub enum Severity {
 }
 
 /// One problem found in one file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Document id (corpus-relative path).
     pub path: String,

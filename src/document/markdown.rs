@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::doc_id::DocId;
 
 /// A heading with the anchor the rendered HTML gives it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Heading {
     /// 1 to 6.
     pub level: u8,
@@ -17,12 +17,13 @@ pub struct Heading {
 }
 
 /// A link in the body.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Link {
     /// The link target as written.
     pub target: String,
     /// The corpus document it points to, for relative links to `.md` files.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub doc: Option<DocId>,
     /// The link text.
     pub text: String,

@@ -12,6 +12,10 @@ use crate::analysis::TOKENIZER_NAME;
 use crate::document::Document;
 use crate::schema::{FieldType, Schema};
 
+/// Version of the tantivy field layout below; part of the index fingerprint,
+/// so adding or changing a field rebuilds old indexes cleanly.
+pub const LAYOUT_VERSION: u32 = 2;
+
 /// Handles of every tantivy field baton uses.
 #[derive(Clone, Debug)]
 pub struct Fields {
@@ -25,6 +29,10 @@ pub struct Fields {
     pub headings: Field,
     /// Body text, analysed and stored (for snippets).
     pub body: Field,
+    /// Every searchable text of the document in one analysed field, so a
+    /// term's rarity (IDF) and the length normalisation are the document's,
+    /// not one field's (a word frequent in titles is not rare).
+    pub all: Field,
     /// Kind, exact.
     pub kind: Field,
     /// The kind's "updated" date.
@@ -41,6 +49,10 @@ pub struct Fields {
     pub links: Field,
     /// Problems as JSON.
     pub problems: Field,
+    /// "1" on documents that have problems, so they can be listed without a scan.
+    pub has_problems: Field,
+    /// Corpus documents this one links to (resolved ids), for related articles.
+    pub link_to: Field,
     /// Keyword fields, exact (filters, facets, display).
     pub keyword: BTreeMap<String, Field>,
     /// Keyword fields, analysed (so `core banking` finds `core-banking`).
@@ -82,6 +94,7 @@ pub fn build(schema: &Schema) -> (TantivySchema, Fields) {
         title: b.add_text_field("title", analysed(true)),
         headings: b.add_text_field("headings", analysed(true)),
         body: b.add_text_field("body", analysed(true)),
+        all: b.add_text_field("all", analysed(false)),
         kind: b.add_text_field("kind", STRING | STORED | FAST),
         updated: b.add_date_field("updated", date_options()),
         hash: b.add_text_field("hash", STRING | STORED | FAST),
@@ -90,6 +103,8 @@ pub fn build(schema: &Schema) -> (TantivySchema, Fields) {
         meta: b.add_text_field("meta", STORED),
         links: b.add_text_field("links", STORED),
         problems: b.add_text_field("problems", STORED),
+        has_problems: b.add_text_field("has_problems", STRING),
+        link_to: b.add_text_field("link_to", STRING | STORED),
         keyword: BTreeMap::new(),
         keyword_text: BTreeMap::new(),
         text: BTreeMap::new(),
@@ -144,6 +159,9 @@ pub fn to_tantivy(doc: &Document, f: &Fields) -> TantivyDocument {
     let headings: Vec<&str> = doc.headings.iter().map(|h| h.text.as_str()).collect();
     t.add_text(f.headings, headings.join("\n"));
     t.add_text(f.body, &doc.body);
+    t.add_text(f.all, &doc.title);
+    t.add_text(f.all, headings.join("\n"));
+    t.add_text(f.all, id);
     t.add_text(f.kind, &doc.kind);
     if let Some(updated) = doc.updated {
         t.add_date(
@@ -166,19 +184,36 @@ pub fn to_tantivy(doc: &Document, f: &Fields) -> TantivyDocument {
         f.problems,
         serde_json::to_string(&doc.problems).unwrap_or_default(),
     );
+    if !doc.problems.is_empty() {
+        t.add_text(f.has_problems, "1");
+    }
+    let mut targets: Vec<&str> = doc
+        .links
+        .iter()
+        .filter_map(|l| l.doc.as_ref())
+        .map(|d| d.as_str())
+        .collect();
+    targets.sort_unstable();
+    targets.dedup();
+    for target in targets {
+        t.add_text(f.link_to, target);
+    }
     for (name, values) in &doc.keywords {
         if let (Some(&exact), Some(&text)) = (f.keyword.get(name), f.keyword_text.get(name)) {
             for v in values {
                 t.add_text(exact, v);
                 t.add_text(text, v);
+                t.add_text(f.all, v);
             }
         }
     }
     for (name, value) in &doc.texts {
         if let Some(&field) = f.text.get(name) {
             t.add_text(field, value);
+            t.add_text(f.all, value);
         }
     }
+    t.add_text(f.all, &doc.body);
     for (name, value) in &doc.dates {
         if let Some(&field) = f.date.get(name) {
             t.add_date(field, DateTime::from_timestamp_secs(value.timestamp()));

@@ -114,7 +114,8 @@ impl BatonIndex {
         let dir: PathBuf = data_dir.join("index");
         let fp_path = data_dir.join(FINGERPRINT_FILE);
         let stored_fp = std::fs::read_to_string(&fp_path).ok();
-        let current = stored_fp.as_deref().map(str::trim) == Some(schema.fingerprint());
+        let fingerprint = format!("{}-layout{}", schema.fingerprint(), fields::LAYOUT_VERSION);
+        let current = stored_fp.as_deref().map(str::trim) == Some(fingerprint.as_str());
         let mut rebuilt = false;
         if dir.exists() && (!current || rebuild) {
             if rebuild {
@@ -142,7 +143,7 @@ impl BatonIndex {
             }
         };
         rebuilt |= created;
-        std::fs::write(&fp_path, schema.fingerprint()).map_err(io_err(&fp_path))?;
+        std::fs::write(&fp_path, &fingerprint).map_err(io_err(&fp_path))?;
         let analyzer = Analyzer::new();
         index.tokenizers().register(
             TOKENIZER_NAME,
@@ -205,6 +206,33 @@ impl BatonIndex {
             }
         }
         Ok(state)
+    }
+}
+
+impl BatonIndex {
+    /// Problems recorded on indexed documents, by path then line.
+    pub fn problems(&self) -> Result<Vec<crate::problem::Problem>, IndexError> {
+        use tantivy::collector::DocSetCollector;
+        use tantivy::query::TermQuery;
+        use tantivy::schema::{IndexRecordOption, Value};
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            tantivy::Term::from_field_text(self.fields.has_problems, "1"),
+            IndexRecordOption::Basic,
+        );
+        let mut out = Vec::new();
+        for addr in searcher.search(&q, &DocSetCollector)? {
+            let doc: tantivy::TantivyDocument = searcher.doc(addr)?;
+            let json = doc
+                .get_first(self.fields.problems)
+                .and_then(|v| v.as_str())
+                .unwrap_or("[]");
+            out.extend(
+                serde_json::from_str::<Vec<crate::problem::Problem>>(json).unwrap_or_default(),
+            );
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+        Ok(out)
     }
 }
 

@@ -4,6 +4,8 @@
 
 pub mod facets;
 pub mod query;
+pub mod related;
+pub mod suggest;
 
 use std::ops::Bound;
 use std::time::Instant;
@@ -90,7 +92,7 @@ impl SearchRequest {
 }
 
 /// One result.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Hit {
     /// Document id.
     pub id: String,
@@ -113,7 +115,7 @@ pub struct Hit {
 }
 
 /// The search result, shaped as `GET /api/search`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// The query as used (after truncation).
     pub query: String,
@@ -312,7 +314,7 @@ fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>
     out
 }
 
-fn hit(
+pub(crate) fn hit(
     index: &BatonIndex,
     searcher: &Searcher,
     addr: DocAddress,
@@ -354,14 +356,14 @@ fn hit(
     })
 }
 
-fn first_text(doc: &TantivyDocument, field: Field) -> String {
+pub(crate) fn first_text(doc: &TantivyDocument, field: Field) -> String {
     doc.get_first(field)
         .and_then(|v| v.as_str())
         .unwrap_or_default()
         .to_string()
 }
 
-fn all_text(doc: &TantivyDocument, field: Field) -> Vec<String> {
+pub(crate) fn all_text(doc: &TantivyDocument, field: Field) -> Vec<String> {
     doc.get_all(field)
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect()

@@ -97,3 +97,151 @@ impl TestCorpus {
         self.search(q).hits.into_iter().map(|h| h.id).collect()
     }
 }
+
+/// A real baton server on 127.0.0.1, port 0, over a temp corpus.
+pub struct TestServer {
+    pub corpus: TestCorpus,
+    pub server: Option<baton::server::Server>,
+    pub addr: std::net::SocketAddr,
+}
+
+impl TestServer {
+    /// Starts a server on a copy of `tests/fixtures/<fixture>` and waits until ready.
+    pub fn start(fixture: &str) -> TestServer {
+        let corpus = TestCorpus::empty();
+        copy_dir(&fixtures().join(fixture), &corpus.corpus);
+        let settings = baton::server::Settings {
+            corpus: corpus.corpus.clone(),
+            data: corpus.dir.path().join("server-data"),
+            schema: corpus.schema.clone(),
+            addr: "127.0.0.1:0".into(),
+            watch: baton::watch::WatchOptions::default(),
+        };
+        let server = baton::server::Server::start(settings).unwrap();
+        let addr = server.addr;
+        let t = TestServer {
+            corpus,
+            server: Some(server),
+            addr,
+        };
+        t.wait_ready();
+        t
+    }
+
+    pub fn wait_ready(&self) {
+        let started = std::time::Instant::now();
+        while self.get("/api/ready").status != 200 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "server never became ready"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// GET with the path sent exactly as given (no client-side normalisation).
+    pub fn get(&self, raw_path: &str) -> HttpResponse {
+        http_get(self.addr, raw_path, &[])
+    }
+
+    pub fn get_with(&self, raw_path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+        http_get(self.addr, raw_path, headers)
+    }
+
+    pub fn json(&self, raw_path: &str) -> serde_json::Value {
+        let r = self.get(raw_path);
+        assert_eq!(r.status, 200, "{raw_path}: {}", r.body);
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{raw_path}: {e}: {}", r.body))
+    }
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket, so test paths (`..`, `%2e`,
+/// backslashes) reach the server byte for byte.
+pub fn http_get(
+    addr: std::net::SocketAddr,
+    raw_path: &str,
+    headers: &[(&str, &str)],
+) -> HttpResponse {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut req = format!("GET {raw_path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> HttpResponse {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 2 + size + 2..];
+    }
+    out
+}
