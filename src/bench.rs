@@ -305,3 +305,66 @@ pub fn run_watch(
         debounce_ms: crate::watch::DEBOUNCE.as_secs_f64() * 1000.0,
     })
 }
+
+/// In-process query latency, the baseline the HTTP load test is compared with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueryMeasurement {
+    /// Searches run.
+    pub searches: usize,
+    /// Median latency, ms.
+    pub p50_ms: f64,
+    /// 99th percentile latency, ms.
+    pub p99_ms: f64,
+    /// Searches per second on one thread.
+    pub qps_one_thread: f64,
+}
+
+/// Reads queries: a JSON-lines file with a `query` field per line (the eval
+/// format), or plain text with one query per line.
+pub fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with('{') {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            if let Some(q) = v.get("query").and_then(|q| q.as_str()) {
+                out.push(q.to_string());
+            }
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    anyhow::ensure!(!out.is_empty(), "no queries in {}", path.display());
+    Ok(out)
+}
+
+/// Runs every query `rounds` times through `search::search`, the same call
+/// the HTTP handler makes, with the API's default page size.
+pub fn run_queries(
+    index: &BatonIndex,
+    queries: &[String],
+    rounds: usize,
+) -> anyhow::Result<QueryMeasurement> {
+    use crate::search::{search, SearchRequest};
+    for q in queries {
+        search(index, &SearchRequest::new(q))?; // warm caches, as the server would be
+    }
+    let mut latencies = Vec::with_capacity(queries.len() * rounds);
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for q in queries {
+            let t = Instant::now();
+            search(index, &SearchRequest::new(q))?;
+            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let total = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    Ok(QueryMeasurement {
+        searches: latencies.len(),
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        qps_one_thread: latencies.len() as f64 / total.max(1e-9),
+    })
+}

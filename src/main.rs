@@ -104,6 +104,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Time searches in-process (no HTTP): the baseline of the load benchmark
+    BenchQuery {
+        /// Queries: eval JSON lines (`query` field) or one query per line
+        #[arg(long)]
+        queries: PathBuf,
+        /// Times each query is run
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Print the measurement as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmark indexing: baton against a bare tantivy + jieba indexer
     BenchIndex {
         /// Print the measurements as JSON
@@ -187,6 +199,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             index(&config, &schema, rebuild).map(|_| ExitCode::SUCCESS)
         }
         Some(Command::Watch) => watch(&config, &schema),
+        Some(Command::BenchQuery {
+            queries,
+            rounds,
+            json,
+        }) => {
+            let index = index(&config, &schema, false)?;
+            let m = bench::run_queries(&index, &bench::read_queries(&queries)?, rounds.max(1))?;
+            if json {
+                println!("{}", serde_json::to_string(&m)?);
+            } else {
+                println!(
+                    "{} in-process searches: p50 {:.2} ms, p99 {:.2} ms, {:.0} searches/s on one thread",
+                    m.searches, m.p50_ms, m.p99_ms, m.qps_one_thread
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::BenchWatch {
             min_docs,
             edits,

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# HTTP load benchmark for `baton serve`, with the in-process baseline measured
+# in the same run (DESIGN: ratios, not remembered numbers).
+#
+#   benches/load.sh [CORPORA_DIR] [QUERIES_FILE]
+#   defaults: ../shared/corpora and ../shared/eval/dev-queries.jsonl
+#
+# 1. replicates CORPORA_DIR into a temp folder until it holds >= 10,000 docs;
+# 2. `baton bench-query`: the same queries through search::search in-process;
+# 3. `baton serve` on 127.0.0.1 and wrk (10 s per level, rotating through the
+#    queries) at 1, 8 and 32 connections: QPS, p50, p99, errors; RSS while serving.
+# Bounded: three 10-second wrk runs, loopback only. Needs wrk (apt-get install wrk).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+CORPORA=${1:-../shared/corpora}
+QUERIES=${2:-../shared/eval/dev-queries.jsonl}
+MIN_DOCS=10000
+DURATION=10s
+PORT=${BATON_BENCH_PORT:-17711}
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "installing wrk (Debian package)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null >/dev/null; }
+fi
+
+cargo build --release -q
+BATON=target/release/baton
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# 1. replicate
+per_copy=$(find "$CORPORA" -name '*.md' | wc -l)
+copies=$(( (MIN_DOCS + per_copy - 1) / per_copy ))
+for i in $(seq 1 "$copies"); do cp -r "$CORPORA" "$WORK/corpus-copy-$i"; done
+mkdir -p "$WORK/corpus" && mv "$WORK"/corpus-copy-* "$WORK/corpus/"
+"$BATON" --corpus "$WORK/corpus" --data "$WORK/data" index >/dev/null
+echo "corpus: $(( per_copy * copies )) Markdown files in $copies copies of $CORPORA"
+
+# 2. in-process baseline
+inproc=$("$BATON" --corpus "$WORK/corpus" --data "$WORK/data" bench-query --queries "$QUERIES" --rounds 20 --json | tail -n 1)
+echo "in-process: $inproc"
+
+# 3. HTTP
+python3 - "$QUERIES" > "$WORK/paths.txt" <<'PY'
+import json, sys, urllib.parse
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.strip()
+    if not line:
+        continue
+    q = json.loads(line)["query"] if line.startswith("{") else line
+    print("/api/search?q=" + urllib.parse.quote(q))
+PY
+cat > "$WORK/rotate.lua" <<LUA
+local paths = {}
+for line in io.lines("$WORK/paths.txt") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = (i % #paths) + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  io.write(string.format("RESULT qps=%.0f p50_ms=%.2f p99_ms=%.2f requests=%d errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, errors))
+end
+LUA
+"$BATON" --corpus "$WORK/corpus" --data "$WORK/data" serve --addr "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
+SERVER_PID=$!
+for _ in $(seq 1 600); do
+    curl -fs "http://127.0.0.1:$PORT/api/ready" >/dev/null 2>&1 && break
+    python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/ready')" 2>/dev/null && break
+    sleep 0.1
+done
+printf '%-12s %8s %9s %9s %9s %7s %10s\n' connections qps p50_ms p99_ms requests errors rss_mb
+for c in 1 8 32; do
+    threads=$(( c < 2 ? 1 : 2 ))
+    line=$(wrk -t"$threads" -c"$c" -d"$DURATION" -s "$WORK/rotate.lua" "http://127.0.0.1:$PORT" | grep '^RESULT')
+    rss=$(( $(ps -o rss= -p "$SERVER_PID") / 1024 ))
+    eval "${line#RESULT }"
+    printf '%-12s %8s %9s %9s %9s %7s %10s\n' "$c" "$qps" "$p50_ms" "$p99_ms" "$requests" "$errors" "$rss"
+    [[ $c == 1 ]] && http_p50_1=$p50_ms
+done
+python3 - "$inproc" "$http_p50_1" <<'PY'
+import json, sys
+m = json.loads(sys.argv[1]); http = float(sys.argv[2])
+print(f"in-process p50 {m['p50_ms']:.2f} ms, p99 {m['p99_ms']:.2f} ms, {m['qps_one_thread']:.0f}/s on one thread")
+print(f"HTTP p50 at 1 connection {http:.2f} ms: HTTP adds {100 * (http / m['p50_ms'] - 1):.0f}% to the in-process median")
+PY
