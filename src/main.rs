@@ -162,7 +162,11 @@ struct SearchArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let long_running = matches!(
+        cli.command,
+        None | Some(Command::Serve { .. }) | Some(Command::Watch)
+    );
+    init_logging(if long_running { "baton=info" } else { "warn" });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -172,9 +176,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// Logs to stderr; services log batches and start-up at info, one-shot
+/// commands only warnings, unless `BATON_LOG` says otherwise.
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
