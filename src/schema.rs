@@ -8,6 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::analysis::lexicon::Lexicon;
+use crate::analysis::{Analyzer, DEFAULT_USER_DICT};
 
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
@@ -15,6 +19,19 @@ use toml::Spanned;
 
 /// The schema shipped with baton, used when no `index-schema/` folder exists.
 pub const DEFAULT_SCHEMA: &str = include_str!("../index-schema/schema.toml");
+
+/// The shipped synonym groups, used when `index-schema/` has no `synonyms.txt`.
+pub const DEFAULT_SYNONYMS: &str = include_str!("../index-schema/synonyms.txt");
+
+/// The shipped query stop words, used when `index-schema/` has no `stopwords.txt`.
+pub const DEFAULT_STOP_WORDS: &str = include_str!("../index-schema/stopwords.txt");
+
+/// Optional files of `index-schema/` next to `schema.toml`.
+const USER_DICT_FILE: &str = "userdict.txt";
+/// Synonym groups, one per line (query time only).
+const SYNONYMS_FILE: &str = "synonyms.txt";
+/// Words that carry no topic in a query (query time only).
+const STOP_WORDS_FILE: &str = "stopwords.txt";
 
 /// Front-matter keys baton itself interprets; schema fields may not reuse them.
 const RESERVED_FIELDS: &[&str] = &["id", "title", "kind", "body", "headings", "path"];
@@ -71,6 +88,8 @@ pub struct KindDef {
     pub updated_from: Vec<String>,
     /// Days after which a document of this kind counts as stale.
     pub stale_after_days: u32,
+    /// Multiplies the relevance of documents of this kind (1.0 = neutral).
+    pub boost: f32,
 }
 
 /// Weights of the fields every document has.
@@ -121,6 +140,14 @@ pub struct Schema {
     pub default_kind: String,
     /// Weights of the fixed fields.
     pub boosts: Boosts,
+    /// jieba user dictionary text (`word [freq]` per line); shapes the index.
+    pub user_dict: String,
+    /// Synonym groups text (comma-separated per line); query time only.
+    pub synonyms: String,
+    /// Stop words text (one per line); query time only.
+    pub stop_words: String,
+    /// Synonyms and stop words analysed, built on first use.
+    lexicon: Arc<OnceLock<Lexicon>>,
     fingerprint: String,
 }
 
@@ -157,6 +184,7 @@ struct RawKind {
     required: Vec<Spanned<String>>,
     updated_from: Option<Vec<Spanned<String>>>,
     stale_after_days: Option<u32>,
+    boost: Option<f32>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +193,12 @@ struct RawRule {
     glob: Spanned<String>,
     kind: Spanned<String>,
 }
+
+/// Kind boosts outside this range would let the kind, not the text, decide
+/// the ranking; they nudge, they do not sort.
+const MIN_KIND_BOOST: f32 = 0.5;
+/// See [`MIN_KIND_BOOST`].
+const MAX_KIND_BOOST: f32 = 2.0;
 
 /// Staleness limit of a kind that does not set one.
 const DEFAULT_STALE_AFTER_DAYS: u32 = 365;
@@ -181,9 +215,32 @@ impl Schema {
                     line: 1,
                     message: format!("cannot read schema: {e}"),
                 })?;
-                Schema::parse(&text, &file.display().to_string())
+                let mut schema = Schema::parse(&text, &file.display().to_string())?;
+                let read = |name: &str, default: &str| -> Result<String, SchemaError> {
+                    let path = dir.join(name);
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) => Ok(text),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(default.into()),
+                        Err(e) => Err(SchemaError {
+                            file: path.display().to_string(),
+                            line: 1,
+                            message: format!("cannot read: {e}"),
+                        }),
+                    }
+                };
+                schema.user_dict = read(USER_DICT_FILE, DEFAULT_USER_DICT)?;
+                schema.synonyms = read(SYNONYMS_FILE, DEFAULT_SYNONYMS)?;
+                schema.stop_words = read(STOP_WORDS_FILE, DEFAULT_STOP_WORDS)?;
+                schema.fingerprint = schema.compute_fingerprint();
+                Ok(schema)
             }
         }
+    }
+
+    /// Synonyms and stop words analysed with `analyzer` (built once).
+    pub fn lexicon(&self, analyzer: &Analyzer) -> &Lexicon {
+        self.lexicon
+            .get_or_init(|| Lexicon::new(analyzer, &self.synonyms, &self.stop_words))
     }
 
     /// Parses and validates schema text; `file` names it in errors.
@@ -228,14 +285,20 @@ impl Schema {
             rules,
             default_kind,
             boosts,
+            user_dict: DEFAULT_USER_DICT.to_string(),
+            synonyms: DEFAULT_SYNONYMS.to_string(),
+            stop_words: DEFAULT_STOP_WORDS.to_string(),
+            lexicon: Arc::default(),
             fingerprint: String::new(),
         };
         schema.fingerprint = schema.compute_fingerprint();
         Ok(schema)
     }
 
-    /// Hash of everything that shapes the index: the validated schema and the
-    /// analysis pipeline version. Comments in the file do not count.
+    /// Hash of everything that shapes the index: the validated schema, the
+    /// analysis pipeline version and the user dictionary. Comments in
+    /// `schema.toml` do not count; synonyms and stop words (query time only)
+    /// do not either.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
@@ -247,13 +310,14 @@ impl Schema {
             .map(|r| (r.glob.as_str(), r.kind.as_str()))
             .collect();
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{}|{:?}|{}",
+            "{:?}|{:?}|{:?}|{}|{:?}|{}|{}",
             self.fields,
             self.kinds,
             rules,
             self.default_kind,
             self.boosts,
-            crate::analysis::PIPELINE_VERSION
+            crate::analysis::PIPELINE_VERSION,
+            blake3::hash(self.user_dict.as_bytes()).to_hex()
         );
         blake3::hash(canonical.as_bytes()).to_hex()[..32].to_string()
     }
@@ -390,6 +454,15 @@ fn validate_kinds(
             }
         };
         let stale_after_days = k.stale_after_days.unwrap_or(DEFAULT_STALE_AFTER_DAYS);
+        let boost = k.boost.unwrap_or(1.0);
+        if !(MIN_KIND_BOOST..=MAX_KIND_BOOST).contains(&boost) {
+            return Err(at(
+                kind.span(),
+                format!(
+                    "kind '{name}': boost must be between {MIN_KIND_BOOST} and {MAX_KIND_BOOST}"
+                ),
+            ));
+        }
         kinds.insert(
             name.clone(),
             KindDef {
@@ -397,6 +470,7 @@ fn validate_kinds(
                 required,
                 updated_from,
                 stale_after_days,
+                boost,
             },
         );
     }

@@ -8,6 +8,7 @@
 //! sub-words, so the query builder can rank the exact word above its parts.
 
 pub mod fold;
+pub mod lexicon;
 pub mod words;
 
 use std::sync::{Arc, OnceLock};
@@ -20,8 +21,21 @@ use words::Span;
 
 /// Changes whenever the pipeline's output could change; part of the index
 /// fingerprint, so a new pipeline rebuilds old indexes.
+/// (The user dictionary is hashed into the fingerprint separately.)
 pub const PIPELINE_VERSION: &str =
-    "baton-analysis-1:nfkc+fast2s-0.3+jieba-rs-0.11(no-hmm)+identifiers+porter-en";
+    "baton-analysis-2:nfkc+fast2s-0.3+jieba-rs-0.11(no-hmm)+userdict+identifiers(short-part-join,bigrams,stemmed-whole)+porter-en";
+
+/// The operations vocabulary shipped in `index-schema/userdict.txt`.
+pub const DEFAULT_USER_DICT: &str = include_str!("../../index-schema/userdict.txt");
+
+/// CamelCase pieces this short (`Ti`, `KV`, `DB`) are too common to be
+/// search keys of their own: a two-piece identifier containing one (`TiKV`,
+/// `MySQL`) is a name and stays whole, a longer one just skips it.
+const SHORT_PIECE_CHARS: usize = 2;
+
+/// jieba frequency given to user-dictionary words without one: high enough
+/// that the word wins over its parts in precise mode.
+const USER_WORD_FREQ: usize = 20_000;
 
 /// Name under which the index tokenizer is registered with tantivy.
 pub const TOKENIZER_NAME: &str = "baton";
@@ -71,7 +85,7 @@ pub struct Term {
 /// per process.
 #[derive(Clone)]
 pub struct Analyzer {
-    jieba: &'static Jieba,
+    jieba: Arc<Jieba>,
     stemmer: Arc<Stemmer>,
 }
 
@@ -81,18 +95,53 @@ impl Default for Analyzer {
     }
 }
 
-fn jieba() -> &'static Jieba {
-    static JIEBA: OnceLock<Jieba> = OnceLock::new();
-    JIEBA.get_or_init(Jieba::new)
+/// jieba with the built-in and the shipped user dictionary, loaded once.
+fn default_jieba() -> Arc<Jieba> {
+    static JIEBA: OnceLock<Arc<Jieba>> = OnceLock::new();
+    JIEBA
+        .get_or_init(|| Arc::new(jieba_with(DEFAULT_USER_DICT)))
+        .clone()
+}
+
+/// jieba's dictionary plus the words of `user_dict` (one per line:
+/// `word [freq]`, `#` comments), folded like any text so a Traditional
+/// entry also serves Simplified text.
+fn jieba_with(user_dict: &str) -> Jieba {
+    let mut jieba = Jieba::new();
+    for line in user_dict.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let mut parts = line.split_whitespace();
+        let Some(word) = parts.next() else { continue };
+        let freq = parts.next().and_then(|f| f.parse().ok());
+        let folded = Folded::new(word).text.to_lowercase();
+        jieba.add_word(&folded, Some(freq.unwrap_or(USER_WORD_FREQ)), None);
+    }
+    jieba
 }
 
 impl Analyzer {
-    /// The pipeline with jieba's built-in dictionary.
+    /// The pipeline with jieba's dictionary and the shipped user dictionary.
     pub fn new() -> Analyzer {
         Analyzer {
-            jieba: jieba(),
+            jieba: default_jieba(),
             stemmer: Arc::new(Stemmer::create(Algorithm::English)),
         }
+    }
+
+    /// The pipeline with `user_dict` instead of the shipped user dictionary.
+    pub fn with_user_dict(user_dict: &str) -> Analyzer {
+        if user_dict == DEFAULT_USER_DICT {
+            return Analyzer::new();
+        }
+        Analyzer {
+            jieba: Arc::new(jieba_with(user_dict)),
+            stemmer: Arc::new(Stemmer::create(Algorithm::English)),
+        }
+    }
+
+    /// The pipeline for `schema` (its user dictionary).
+    pub fn for_schema(schema: &crate::schema::Schema) -> Analyzer {
+        Analyzer::with_user_dict(&schema.user_dict)
     }
 
     /// Analyses `text`, appending terms to `out`.
@@ -135,6 +184,7 @@ impl Analyzer {
                         from: start,
                         to: end,
                     },
+                    mode,
                     &mut sink,
                 );
             } else {
@@ -196,9 +246,9 @@ impl Analyzer {
         }
     }
 
-    fn word_run(&self, t: &str, run: Span, sink: &mut Sink) {
+    fn word_run(&self, t: &str, run: Span, mode: Mode, sink: &mut Sink) {
         let parts = words::connector_parts(t, run);
-        let pieces: Vec<Vec<Span>> = parts.iter().map(|&p| words::camel_parts(t, p)).collect();
+        let pieces: Vec<Vec<Span>> = parts.iter().map(|&p| split_camel(t, p)).collect();
         let piece_count: usize = pieces.iter().map(Vec::len).sum();
         let start = sink.position;
         if piece_count == 1 {
@@ -207,24 +257,43 @@ impl Analyzer {
             sink.position += 1;
             return;
         }
-        sink.push(t[run.from..run.to].to_lowercase(), run, start, Role::Whole);
+        sink.push(
+            self.normalize_word(&t[run.from..run.to]),
+            run,
+            start,
+            Role::Whole,
+        );
         let mut position = start;
         for (part, camel) in parts.iter().zip(&pieces) {
             if camel.len() > 1 && parts.len() > 1 {
-                sink.push(
-                    t[part.from..part.to].to_lowercase(),
-                    *part,
-                    position,
-                    Role::Whole,
-                );
+                let text = self.normalize_word(&t[part.from..part.to]);
+                sink.push(text, *part, position, Role::Whole);
+            }
+            if mode == Mode::Index && camel.len() > 2 {
+                self.push_bigrams(t, camel, position, sink);
             }
             for piece in camel {
-                let text = self.normalize_word(&t[piece.from..piece.to]);
-                sink.push(text, *piece, position, Role::Part);
+                if t[piece.from..piece.to].chars().count() > SHORT_PIECE_CHARS || camel.len() == 1 {
+                    let text = self.normalize_word(&t[piece.from..piece.to]);
+                    sink.push(text, *piece, position, Role::Part);
+                }
                 position += 1;
             }
         }
         sink.position = position;
+    }
+
+    /// Adjacent CamelCase pieces joined (`KubeNodeNotReady` -> `notready`),
+    /// so a query naming the tail of an alert finds the whole alert.
+    fn push_bigrams(&self, t: &str, camel: &[Span], position: usize, sink: &mut Sink) {
+        for (k, pair) in camel.windows(2).enumerate() {
+            let span = Span {
+                from: pair[0].from,
+                to: pair[1].to,
+            };
+            let text = self.normalize_word(&t[span.from..span.to]);
+            sink.push(text, span, position + k, Role::Part);
+        }
     }
 
     /// Lowercase, then stem plain Latin words ("restarting" -> "restart").
@@ -235,6 +304,20 @@ impl Analyzer {
         } else {
             lower
         }
+    }
+}
+
+/// CamelCase pieces of `part`, except that a two-piece name with a short
+/// piece (`TiKV`, `MySQL`, `IOError`) stays one piece.
+fn split_camel(t: &str, part: Span) -> Vec<Span> {
+    let pieces = words::camel_parts(t, part);
+    let has_short = pieces
+        .iter()
+        .any(|p| t[p.from..p.to].chars().count() <= SHORT_PIECE_CHARS);
+    if pieces.len() == 2 && has_short {
+        vec![part]
+    } else {
+        pieces
     }
 }
 

@@ -144,7 +144,7 @@ impl BatonIndex {
         };
         rebuilt |= created;
         std::fs::write(&fp_path, &fingerprint).map_err(io_err(&fp_path))?;
-        let analyzer = Analyzer::new();
+        let analyzer = Analyzer::for_schema(schema);
         index.tokenizers().register(
             TOKENIZER_NAME,
             TextAnalyzer::from(BatonTokenizer::new(analyzer.clone())),

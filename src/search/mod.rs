@@ -2,9 +2,12 @@
 //! and highlighted snippets. [`SearchResponse`] is exactly the JSON of
 //! `GET /api/search` (DESIGN.md), so the CLI and the HTTP layer share it.
 
+mod exclusion;
 pub mod facets;
+pub mod parse;
 pub mod query;
 pub mod related;
+pub mod snippet;
 pub mod suggest;
 
 use std::ops::Bound;
@@ -15,8 +18,10 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{DateTime, DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DateTime, DocAddress, DocId as SegmentDoc, Order, Score, Searcher, SegmentReader,
+    TantivyDocument, Term,
+};
 
 use crate::doc_id::DocId;
 use crate::document::normalize_keyword;
@@ -29,8 +34,16 @@ pub const MAX_LIMIT: usize = 100;
 /// Page size when none is given.
 pub const DEFAULT_LIMIT: usize = 10;
 
-/// Characters of body text around the matches in a snippet.
-const SNIPPET_CHARS: usize = 180;
+/// Kind whose hits get the recency tie-breaker: of two equally relevant
+/// past incidents, the recent one is likelier to describe today's system.
+const RECENT_KIND: &str = "incident";
+
+/// At most this much is added to an incident's score for being new (a
+/// tie-breaker, not a ranking signal).
+const RECENCY_WEIGHT: f32 = 0.03;
+
+/// The recency bonus halves every this many days.
+const RECENCY_HALF_LIFE_DAYS: f32 = 365.0;
 
 /// How results are ordered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -174,9 +187,9 @@ pub fn search(index: &BatonIndex, req: &SearchRequest) -> Result<SearchResponse,
         }
     }
     let q = query::truncate_query(&req.q).to_string();
-    let text = query::text_query(index, &q);
-    let empty_text = q.trim().is_empty();
+    let parsed = parse::parse(&q);
     let searcher = index.reader.searcher();
+    let plan = query::plan(index, &searcher, &parsed);
     let mut response = SearchResponse {
         query: q,
         total: 0,
@@ -184,21 +197,26 @@ pub fn search(index: &BatonIndex, req: &SearchRequest) -> Result<SearchResponse,
         hits: Vec::new(),
         facets: Facets::new(),
     };
-    if text.is_none() && !empty_text {
-        // Only punctuation or symbols: nothing can match, and that is fine.
+    if plan.query.is_none() && !plan.no_text {
+        // Nothing searchable (only punctuation or symbols): an empty list.
         response.facets = empty_facets(index);
         return Ok(finish(response, started));
     }
-    let filters = filter_clauses(index, req);
-    let full = combine(text.as_ref().map(|t| t.box_clone()), filters);
+    let mut filters = filter_clauses(index, req);
+    filters.extend(inline_filters(index, &parsed));
+    let full = combine(plan.query, filters);
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let facet_collector = facet_collector(index);
-    let sort = if empty_text { Sort::Updated } else { req.sort };
+    let sort = if plan.no_text {
+        Sort::Updated
+    } else {
+        req.sort
+    };
     let addresses: Vec<(f32, DocAddress)> = match sort {
         Sort::Relevance => {
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
-                .order_by_score();
+                .tweak_score(kind_and_recency(index));
             let (top, total, facets) = searcher.search(&*full, &(top, Count, facet_collector))?;
             response.total = total;
             response.facets = facets;
@@ -214,20 +232,71 @@ pub fn search(index: &BatonIndex, req: &SearchRequest) -> Result<SearchResponse,
             top.into_iter().map(|(_, addr)| (0.0, addr)).collect()
         }
     };
-    let snippets = match &text {
-        Some(t) => {
-            let mut g = SnippetGenerator::create(&searcher, &**t, index.fields.body)?;
-            g.set_max_num_chars(SNIPPET_CHARS);
-            Some(g)
-        }
-        None => None,
-    };
     for (score, addr) in addresses {
         response
             .hits
-            .push(hit(index, &searcher, addr, score, snippets.as_ref())?);
+            .push(hit(index, &searcher, addr, score, Some(&plan.highlight))?);
     }
     Ok(finish(response, started))
+}
+
+/// Relevance times the kind's schema boost; incidents also nudged up by
+/// how recent they are.
+fn kind_and_recency(
+    index: &BatonIndex,
+) -> impl Fn(&SegmentReader) -> Box<dyn Fn(SegmentDoc, Score) -> Score> + Send + Sync + 'static {
+    let boosts: Vec<(String, f32)> = index
+        .schema
+        .kinds
+        .iter()
+        .map(|(name, k)| (name.clone(), k.boost))
+        .collect();
+    let now = chrono::Utc::now().timestamp();
+    move |segment: &SegmentReader| {
+        let kinds = segment.fast_fields().str("kind").ok().flatten();
+        let dates = segment.fast_fields().date("updated").ok();
+        let Some(kinds) = kinds else {
+            return Box::new(|_, score| score);
+        };
+        // Kind boosts by term ordinal of this segment's kind column.
+        let mut by_ord = vec![1.0f32; kinds.num_terms()];
+        let mut recent_ord = None;
+        for (name, boost) in &boosts {
+            if let Ok(Some(ord)) = kinds.dictionary().term_ord(name) {
+                if let Some(slot) = by_ord.get_mut(ord as usize) {
+                    *slot = *boost;
+                }
+                if name == RECENT_KIND {
+                    recent_ord = Some(ord);
+                }
+            }
+        }
+        Box::new(move |doc, score| {
+            let Some(ord) = kinds.term_ords(doc).next() else {
+                return score;
+            };
+            let mut factor = by_ord.get(ord as usize).copied().unwrap_or(1.0);
+            if Some(ord) == recent_ord {
+                if let Some(updated) = dates.as_ref().and_then(|d| d.first(doc)) {
+                    let age_days = (now - updated.into_timestamp_secs()).max(0) as f32 / 86_400.0;
+                    factor *= 1.0 + RECENCY_WEIGHT * 0.5f32.powf(age_days / RECENCY_HALF_LIFE_DAYS);
+                }
+            }
+            score * factor
+        })
+    }
+}
+
+/// Filters typed into the query (`kind:runbook system:core-banking`),
+/// AND-ed with the request's own.
+fn inline_filters(index: &BatonIndex, parsed: &parse::ParsedQuery) -> Vec<Box<dyn Query>> {
+    let inline = SearchRequest {
+        kinds: parsed.kinds.clone(),
+        systems: parsed.systems.clone(),
+        tags: parsed.tags.clone(),
+        ..SearchRequest::default()
+    };
+    filter_clauses(index, &inline)
 }
 
 fn finish(mut response: SearchResponse, started: Instant) -> SearchResponse {
@@ -319,7 +388,7 @@ pub(crate) fn hit(
     searcher: &Searcher,
     addr: DocAddress,
     score: f32,
-    snippets: Option<&SnippetGenerator>,
+    highlight: Option<&std::collections::HashMap<String, f32>>,
 ) -> Result<Hit, SearchError> {
     let doc: TantivyDocument = searcher.doc(addr)?;
     let f = &index.fields;
@@ -331,14 +400,11 @@ pub(crate) fn hit(
             .unwrap_or_default()
     };
     let id = text(f.id);
-    let snippet = snippets
-        .map(|g| g.snippet_from_doc(&doc))
-        .filter(|s| !s.is_empty())
-        .map(|mut s| {
-            s.set_snippet_prefix_postfix("<mark>", "</mark>");
-            s.to_html()
-        })
-        .unwrap_or_else(|| lead_text(&text(f.body)));
+    let body = text(f.body);
+    let snippet = match highlight {
+        Some(terms) => snippet::snippet(&index.analyzer, &body, terms),
+        None => snippet::lead(&body),
+    };
     let url = DocId::parse(&id).map(|d| d.url()).unwrap_or_default();
     Ok(Hit {
         title: text(f.title),
@@ -356,7 +422,7 @@ pub(crate) fn hit(
     })
 }
 
-pub(crate) fn first_text(doc: &TantivyDocument, field: Field) -> String {
+fn first_text(doc: &TantivyDocument, field: Field) -> String {
     doc.get_first(field)
         .and_then(|v| v.as_str())
         .unwrap_or_default()
@@ -374,18 +440,6 @@ pub fn format_day(d: DateTime) -> String {
     chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
-}
-
-/// The start of the body, HTML-escaped, when no match is in the body.
-fn lead_text(body: &str) -> String {
-    let lead: String = body
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(SNIPPET_CHARS)
-        .collect();
-    html_escape::encode_text(&lead).into_owned()
 }
 
 /// Reads a stored value as an owned JSON-ish value (used by tests and tools).

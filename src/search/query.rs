@@ -1,26 +1,75 @@
-//! User text -> tantivy query. Never fails: any text is a query, possibly one
-//! that matches nothing (DESIGN principle 6).
+//! Parsed user text -> tantivy query. Never fails: any text is a query,
+//! possibly one that matches nothing (DESIGN principle 6).
 //!
-//! Each analysed term becomes a should-clause over every searchable field,
-//! weighted by the field's boost and by the term's role: whole words and
-//! identifiers count fully, identifier parts and Han sub-words less, so the
-//! exact word or identifier ranks above documents that only share a piece.
+//! Every query word is optional; documents matching more and rarer words
+//! rank higher. A word scores BM25 on the `all` field (every text of the
+//! document, so its rarity is the corpus's, not one field's) plus a bonus
+//! when it is in the title, headings, path or a boosted front-matter field,
+//! proportional to the same rarity. Each word is the best of: itself, its
+//! synonyms (a little less), a typo correction or a completion of the word
+//! being typed (less again). Identifier parts and Han sub-words count less
+//! than whole words; stop words count only when nothing else is left;
+//! neighbouring words found next to each other earn a proximity bonus.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
-use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
+use tantivy::{Searcher, Term};
 
-use crate::analysis::{Mode, Role};
+use super::exclusion::PlainSeek;
+use super::parse::ParsedQuery;
+use crate::analysis::lexicon::{main_terms, Lexicon};
+use crate::analysis::{Mode, Role, Term as AnalyzedTerm};
 use crate::index::BatonIndex;
 
 /// Longest query text analysed; longer input is truncated, not refused.
 /// 2,000 characters is a pasted stack trace; more is noise.
 pub const MAX_QUERY_CHARS: usize = 2000;
 
-/// Most distinct terms used from one query, to bound the work a paste causes.
-const MAX_QUERY_TERMS: usize = 64;
+/// Most distinct terms used from one query: a pasted log line keeps its
+/// rarest (most informative) terms, which also bounds the work it causes.
+const MAX_QUERY_TERMS: usize = 32;
+
+/// Synonyms score this fraction of the word the user typed: the document
+/// using the user's own word is the safer bet.
+const SYNONYM_WEIGHT: f32 = 0.8;
+
+/// A typo correction scores this fraction of a rare exact word, so exact
+/// matches always rank above fuzzy ones.
+const FUZZY_WEIGHT: f32 = 0.35;
+
+/// A completion of the word being typed scores this fraction.
+const PREFIX_WEIGHT: f32 = 0.4;
+
+/// A word the corpus has in more documents than this is taken as typed: it
+/// is not a typo and not an unfinished word.
+const KNOWN_WORD_DF: u64 = 2;
+
+/// Latin words this long get typo tolerance 1 (shorter words have too many
+/// one-letter neighbours); from [`FUZZY_TWO_EDITS_CHARS`] on, 2.
+const FUZZY_MIN_CHARS: usize = 5;
+/// See [`FUZZY_MIN_CHARS`].
+const FUZZY_TWO_EDITS_CHARS: usize = 9;
+/// Fuzzy expansion is costly; a query gets at most this many.
+const MAX_FUZZY_WORDS: usize = 4;
+
+/// The last word is completed from this many characters on.
+const PREFIX_MIN_CHARS: usize = 3;
+
+/// Field bonus per unit of schema boost above the body's, times the word's
+/// IDF: a title match (boost 4) adds about as much as a few body matches,
+/// so a frequent title word cannot outweigh a document about the query.
+const FIELD_BONUS_PER_BOOST: f32 = 0.25;
+
+/// Neighbouring query words found within this many positions of each other
+/// earn [`PROXIMITY_WEIGHT`] of a phrase score.
+const PROXIMITY_SLOP: u32 = 1;
+/// See [`PROXIMITY_SLOP`].
+const PROXIMITY_WEIGHT: f32 = 0.3;
 
 /// Weight of a term by its role.
 fn role_weight(role: Role) -> f32 {
@@ -34,24 +83,14 @@ fn role_weight(role: Role) -> f32 {
     }
 }
 
-/// The searchable fields with their boosts.
-pub fn searchable_fields(index: &BatonIndex) -> Vec<(Field, f32)> {
-    let s = &index.schema;
-    let f = &index.fields;
-    let mut out = vec![
-        (f.title, s.boosts.title),
-        (f.headings, s.boosts.headings),
-        (f.body, s.boosts.body),
-        (f.path, s.boosts.path),
-    ];
-    for (name, &field) in f.keyword_text.iter().chain(&f.text) {
-        if let Some(def) = s.fields.get(name) {
-            if def.boost > 0.0 {
-                out.push((field, def.boost));
-            }
-        }
-    }
-    out
+/// The query for a parsed user text, and the terms to highlight.
+pub struct Plan {
+    /// The text query; `None` when the text has no searchable term.
+    pub query: Option<Box<dyn Query>>,
+    /// True when the user typed no text at all (filters only, or nothing).
+    pub no_text: bool,
+    /// Terms worth marking in snippets, with their weights.
+    pub highlight: HashMap<String, f32>,
 }
 
 /// Truncates to [`MAX_QUERY_CHARS`] characters.
@@ -62,43 +101,376 @@ pub fn truncate_query(q: &str) -> &str {
     }
 }
 
-/// The text query for `q`, or `None` when it has no searchable terms.
-pub fn text_query(index: &BatonIndex, q: &str) -> Option<Box<dyn Query>> {
-    let terms = index.analyzer.terms(truncate_query(q), Mode::Query);
-    let fields = searchable_fields(index);
-    let mut seen = HashSet::new();
+/// Builds the plan for `parsed` against the documents `searcher` sees.
+pub fn plan(index: &BatonIndex, searcher: &Searcher, parsed: &ParsedQuery) -> Plan {
+    let b = Builder::new(index, searcher);
+    let mut highlight = HashMap::new();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for term in terms {
-        if !seen.insert(term.text.clone()) {
+    for (occur, text) in parsed
+        .phrases
+        .iter()
+        .map(|p| (Occur::Must, p))
+        .chain(parsed.excluded.iter().map(|p| (Occur::MustNot, p)))
+    {
+        let Some(q) = b.phrase_of_text(text) else {
+            if occur == Occur::Must {
+                // A required phrase with no searchable term cannot match.
+                return no_match();
+            }
             continue;
+        };
+        if occur == Occur::Must {
+            b.note_highlights(text, &mut highlight);
+            clauses.push((occur, q));
+        } else {
+            clauses.push((occur, Box::new(PlainSeek(q))));
         }
-        if seen.len() > MAX_QUERY_TERMS {
-            break;
+    }
+    let words = b.words(parsed, &mut highlight);
+    let has_words = !words.is_empty();
+    clauses.extend(words.into_iter().map(|q| (Occur::Should, q)));
+    let positive = clauses.iter().any(|(o, _)| *o != Occur::MustNot);
+    let no_text = parsed.text.trim().is_empty() && parsed.phrases.is_empty();
+    if !positive {
+        if !no_text || has_words {
+            return no_match();
         }
-        let per_field: Vec<Box<dyn Query>> = fields
+        if clauses.is_empty() {
+            return Plan {
+                query: None,
+                no_text: true,
+                highlight,
+            };
+        }
+        clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
+    }
+    Plan {
+        query: Some(Box::new(BooleanQuery::new(clauses))),
+        no_text,
+        highlight,
+    }
+}
+
+fn no_match() -> Plan {
+    Plan {
+        query: None,
+        no_text: false,
+        highlight: HashMap::new(),
+    }
+}
+
+/// One distinct query term with what the builder knows about it.
+struct Candidate<'a> {
+    term: &'a AnalyzedTerm,
+    df: u64,
+    /// Index of the main term it belongs to.
+    main: usize,
+}
+
+/// Builds clauses with corpus statistics at hand.
+struct Builder<'a> {
+    index: &'a BatonIndex,
+    searcher: &'a Searcher,
+    lexicon: &'a Lexicon,
+    all: Field,
+    bonus_fields: Vec<(Field, f32)>,
+    num_docs: u64,
+}
+
+impl<'a> Builder<'a> {
+    fn new(index: &'a BatonIndex, searcher: &'a Searcher) -> Builder<'a> {
+        Builder {
+            index,
+            searcher,
+            lexicon: index.schema.lexicon(&index.analyzer),
+            all: index.fields.all,
+            bonus_fields: bonus_fields(index),
+            num_docs: searcher.num_docs().max(1),
+        }
+    }
+
+    fn df(&self, text: &str) -> u64 {
+        self.searcher
+            .doc_freq(&Term::from_field_text(self.all, text))
+            .unwrap_or(0)
+    }
+
+    /// BM25 inverse document frequency of a term in `df` documents.
+    fn idf(&self, df: u64) -> f32 {
+        let n = self.num_docs as f32;
+        let df = df as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// One clause per query word (with its alternatives), per identifier
+    /// part and Han sub-word, and per neighbouring pair.
+    fn words(
+        &self,
+        parsed: &ParsedQuery,
+        highlight: &mut HashMap<String, f32>,
+    ) -> Vec<Box<dyn Query>> {
+        let terms = self.index.analyzer.terms(&parsed.text, Mode::Query);
+        let mains = main_terms(&terms);
+        let candidates = self.candidates(&terms, &mains);
+        let seq: Vec<&str> = mains.iter().map(|t| t.text.as_str()).collect();
+        let synonyms = self.lexicon.matches(&seq);
+        let mut out = Vec::new();
+        let mut fuzzy_left = MAX_FUZZY_WORDS;
+        let last_main = mains.len().saturating_sub(1);
+        for c in &candidates {
+            let weight = role_weight(c.term.role);
+            let is_main = matches!(c.term.role, Role::Word | Role::Whole)
+                && std::ptr::eq(c.term, mains[c.main]);
+            let mut options: Vec<Box<dyn Query>> = Vec::new();
+            if c.df > 0 {
+                options.push(self.term_clause(&c.term.text, c.df));
+                highlight.insert(c.term.text.clone(), weight * self.idf(c.df));
+            }
+            let alts = if is_main {
+                synonyms
+                    .iter()
+                    .find(|m| m.len == 1 && m.start == c.main)
+                    .map(|m| m.alternatives.clone())
+                    .unwrap_or_default()
+            } else {
+                self.lexicon.alternatives_of(&c.term.text)
+            };
+            for alt in &alts {
+                if let Some(q) = self.alternative(alt, highlight, weight) {
+                    options.push(Box::new(BoostQuery::new(q, SYNONYM_WEIGHT)));
+                }
+            }
+            if is_main && c.df <= KNOWN_WORD_DF {
+                let open = parsed.last_word_open && c.main == last_main;
+                let chars = parsed
+                    .text
+                    .get(c.term.from..c.term.to)
+                    .map_or(0, |w| w.chars().count());
+                if let Some(q) = self.approximate(c.term, chars, open, &mut fuzzy_left) {
+                    options.push(q);
+                }
+            }
+            if !options.is_empty() {
+                let best = DisjunctionMaxQuery::new(options);
+                out.push(Box::new(BoostQuery::new(Box::new(best), weight)) as Box<dyn Query>);
+            }
+        }
+        for m in synonyms.iter().filter(|m| m.len > 1) {
+            let alts: Vec<Box<dyn Query>> = m
+                .alternatives
+                .iter()
+                .filter_map(|alt| self.alternative(alt, highlight, 1.0))
+                .collect();
+            if !alts.is_empty() {
+                let best = DisjunctionMaxQuery::new(alts);
+                out.push(Box::new(BoostQuery::new(Box::new(best), SYNONYM_WEIGHT)));
+            }
+        }
+        out.extend(self.proximity(&mains, &candidates));
+        out
+    }
+
+    /// Distinct terms worth a clause: stop words dropped unless nothing else
+    /// is left, terms of long queries reduced to the rarest.
+    fn candidates<'t>(
+        &self,
+        terms: &'t [AnalyzedTerm],
+        mains: &[&'t AnalyzedTerm],
+    ) -> Vec<Candidate<'t>> {
+        let stopped: Vec<bool> = mains
             .iter()
-            .map(|&(field, boost)| {
-                let tq = TermQuery::new(
-                    Term::from_field_text(field, &term.text),
-                    IndexRecordOption::WithFreqs,
-                );
-                Box::new(BoostQuery::new(Box::new(tq), boost)) as Box<dyn Query>
-            })
+            .map(|t| self.lexicon.is_stop(&t.text))
             .collect();
-        // The best field counts fully, the others a little: a title match
-        // should not be outscored by the same word repeated in five fields.
-        let best_field = DisjunctionMaxQuery::with_tie_breaker(per_field, 0.2);
-        clauses.push((
+        let drop_stops = stopped.iter().any(|s| !s);
+        let mut seen = std::collections::HashSet::new();
+        let mut out: Vec<Candidate> = Vec::new();
+        for term in terms {
+            let Some(main) = owner(mains, term) else {
+                continue;
+            };
+            if (drop_stops && stopped[main]) || !seen.insert(term.text.as_str()) {
+                continue;
+            }
+            out.push(Candidate {
+                term,
+                df: self.df(&term.text),
+                main,
+            });
+        }
+        if out.len() > MAX_QUERY_TERMS {
+            // Rarest first; a term no document has is least informative.
+            out.sort_by_key(|c| if c.df == 0 { u64::MAX } else { c.df });
+            out.truncate(MAX_QUERY_TERMS);
+            out.sort_by_key(|c| (c.main, c.term.from));
+        }
+        out
+    }
+
+    /// BM25 over all text plus rarity-scaled bonuses for boosted fields.
+    fn term_clause(&self, text: &str, df: u64) -> Box<dyn Query> {
+        let idf = self.idf(df);
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(
             Occur::Should,
-            Box::new(BoostQuery::new(
-                Box::new(best_field),
-                role_weight(term.role),
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.all, text),
+                IndexRecordOption::WithFreqs,
             )),
-        ));
+        )];
+        for &(field, bonus) in &self.bonus_fields {
+            let tq = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic);
+            parts.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(tq), bonus * idf)),
+            ));
+        }
+        Box::new(BooleanQuery::new(parts))
     }
-    if clauses.is_empty() {
+
+    /// A synonym: one term, or a phrase of several.
+    fn alternative(
+        &self,
+        alt: &[String],
+        highlight: &mut HashMap<String, f32>,
+        weight: f32,
+    ) -> Option<Box<dyn Query>> {
+        let dfs: Vec<u64> = alt.iter().map(|t| self.df(t)).collect();
+        if dfs.contains(&0) {
+            return None;
+        }
+        for (t, &df) in alt.iter().zip(&dfs) {
+            highlight.insert(t.clone(), weight * SYNONYM_WEIGHT * self.idf(df));
+        }
+        if let [single] = alt {
+            return Some(self.term_clause(single, dfs[0]));
+        }
+        let terms = alt
+            .iter()
+            .map(|t| Term::from_field_text(self.all, t))
+            .collect();
+        Some(Box::new(PhraseQuery::new(terms)))
+    }
+
+    /// A typo correction or a completion for a Latin word the corpus does
+    /// not know (or barely knows).
+    fn approximate(
+        &self,
+        term: &AnalyzedTerm,
+        chars: usize,
+        open: bool,
+        fuzzy_left: &mut usize,
+    ) -> Option<Box<dyn Query>> {
+        if !term.text.chars().all(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let score = self.idf(1);
+        if open && chars >= PREFIX_MIN_CHARS {
+            let prefix =
+                FuzzyTermQuery::new_prefix(Term::from_field_text(self.all, &term.text), 0, false);
+            let fuzzy =
+                (chars >= FUZZY_MIN_CHARS).then(|| self.fuzzy(term, chars, score, fuzzy_left));
+            let completion: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+                Box::new(prefix),
+                PREFIX_WEIGHT * score,
+            ));
+            return Some(match fuzzy.flatten() {
+                Some(f) => Box::new(DisjunctionMaxQuery::new(vec![completion, f])),
+                None => completion,
+            });
+        }
+        if chars >= FUZZY_MIN_CHARS {
+            return self.fuzzy(term, chars, score, fuzzy_left);
+        }
         None
-    } else {
-        Some(Box::new(BooleanQuery::new(clauses)))
     }
+
+    fn fuzzy(
+        &self,
+        term: &AnalyzedTerm,
+        chars: usize,
+        score: f32,
+        left: &mut usize,
+    ) -> Option<Box<dyn Query>> {
+        if *left == 0 {
+            return None;
+        }
+        *left -= 1;
+        let distance = if chars >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
+        let q = FuzzyTermQuery::new(Term::from_field_text(self.all, &term.text), distance, true);
+        Some(Box::new(ConstScoreQuery::new(
+            Box::new(q),
+            FUZZY_WEIGHT * score,
+        )))
+    }
+
+    /// A bonus for neighbouring query words that are neighbours in the text.
+    fn proximity(&self, mains: &[&AnalyzedTerm], candidates: &[Candidate]) -> Vec<Box<dyn Query>> {
+        let usable = |i: usize| {
+            candidates
+                .iter()
+                .any(|c| c.main == i && std::ptr::eq(c.term, mains[i]) && c.df > 0)
+        };
+        (1..mains.len())
+            .filter(|&i| usable(i - 1) && usable(i))
+            .map(|i| {
+                let terms = vec![
+                    (0, Term::from_field_text(self.all, &mains[i - 1].text)),
+                    (1, Term::from_field_text(self.all, &mains[i].text)),
+                ];
+                let phrase = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
+                Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_WEIGHT)) as Box<dyn Query>
+            })
+            .collect()
+    }
+
+    /// A quoted phrase (or excluded text) as a query on all text.
+    fn phrase_of_text(&self, text: &str) -> Option<Box<dyn Query>> {
+        let terms = self.index.analyzer.terms(text, Mode::Query);
+        let first = terms.first()?.position;
+        let positioned: Vec<(usize, Term)> = terms
+            .iter()
+            .filter(|t| matches!(t.role, Role::Word | Role::Part))
+            .map(|t| (t.position - first, Term::from_field_text(self.all, &t.text)))
+            .collect();
+        match positioned.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(
+                positioned[0].1.clone(),
+                IndexRecordOption::WithFreqs,
+            ))),
+            _ => Some(Box::new(PhraseQuery::new_with_offset(positioned))),
+        }
+    }
+
+    fn note_highlights(&self, text: &str, highlight: &mut HashMap<String, f32>) {
+        for t in self.index.analyzer.terms(text, Mode::Query) {
+            let idf = self.idf(self.df(&t.text));
+            highlight.insert(t.text, role_weight(t.role) * idf);
+        }
+    }
+}
+
+/// Index of the main term whose span holds `term`.
+fn owner(mains: &[&AnalyzedTerm], term: &AnalyzedTerm) -> Option<usize> {
+    mains
+        .iter()
+        .rposition(|m| term.from >= m.from && term.to <= m.to)
+}
+
+/// Fields other than `all` whose matches earn a bonus, with its size.
+fn bonus_fields(index: &BatonIndex) -> Vec<(Field, f32)> {
+    let s = &index.schema;
+    let f = &index.fields;
+    let extra = |boost: f32| (boost - s.boosts.body).max(0.0) * FIELD_BONUS_PER_BOOST;
+    let mut out = vec![
+        (f.title, extra(s.boosts.title)),
+        (f.headings, extra(s.boosts.headings)),
+        (f.path, extra(s.boosts.path)),
+    ];
+    for (name, &field) in f.keyword_text.iter().chain(&f.text) {
+        if let Some(def) = s.fields.get(name) {
+            out.push((field, extra(def.boost)));
+        }
+    }
+    out.retain(|&(_, bonus)| bonus > 0.0);
+    out
 }

@@ -1,0 +1,333 @@
+//! Snippets: the best-matching passage of a body, about [`SNIPPET_CHARS`]
+//! characters, with every match marked.
+//!
+//! tantivy's snippet generator re-analyses the whole stored body of every
+//! hit; with jieba that dominated search time (a 20 KB page per hit). Here
+//! the body is only *folded* (cheap: NFKC + Traditional->Simplified, offsets
+//! kept), matches are located by plain substring search of the query terms,
+//! the densest window wins, and only that window goes through the analyzer
+//! to mark exact term matches. Windows start and end on character
+//! boundaries and never inside a word or identifier.
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::AhoCorasick;
+
+use crate::analysis::{Analyzer, Mode};
+
+/// Characters of text shown around the matches.
+pub const SNIPPET_CHARS: usize = 160;
+
+/// Bytes of a body searched for the best passage. Pages this long are
+/// release notes and references; a passage in their first 48 KiB is a fine
+/// snippet, and scanning more would dominate search time.
+const MAX_SCAN_BYTES: usize = 48 * 1024;
+
+/// Matches considered when choosing the window: enough to find the densest
+/// passage of any real page, bounded for pathological bodies.
+const MAX_HITS: usize = 4096;
+
+/// How far (in characters) a window edge may move to avoid cutting a word.
+const EDGE_SLACK_CHARS: usize = 12;
+
+/// The snippet of `body` for the weighted query terms: the best passage
+/// with matches marked, or the lead of the body when no term occurs in it.
+pub fn snippet(analyzer: &Analyzer, body: &str, terms: &HashMap<String, f32>) -> String {
+    with_highlighter(terms, |h| h.snippet(analyzer, body)).unwrap_or_else(|| lead(body))
+}
+
+thread_local! {
+    /// The highlighter of the last term set used on this thread: every hit of
+    /// one search shares it, so the automaton is built once per search.
+    static LAST: std::cell::RefCell<Option<(u64, std::rc::Rc<Highlighter>)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn with_highlighter<T>(terms: &HashMap<String, f32>, f: impl FnOnce(&Highlighter) -> T) -> T {
+    let mut keys: Vec<&String> = terms.keys().collect();
+    keys.sort_unstable();
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        keys.hash(&mut h);
+        h.finish()
+    };
+    let cached = LAST.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, h)| h.clone())
+    });
+    let highlighter = cached.unwrap_or_else(|| {
+        let h = std::rc::Rc::new(Highlighter::new(keys.into_iter().cloned()));
+        LAST.with(|c| *c.borrow_mut() = Some((key, h.clone())));
+        h
+    });
+    f(&highlighter)
+}
+
+/// The start of the body, HTML-escaped, for hits matched outside it.
+pub fn lead(body: &str) -> String {
+    let lead: String = collapse_whitespace(body)
+        .chars()
+        .take(SNIPPET_CHARS)
+        .collect();
+    html_escape::encode_text(&lead).into_owned()
+}
+
+/// Marks query terms in the best passage of a text.
+pub struct Highlighter {
+    terms: HashSet<String>,
+    matcher: Option<AhoCorasick>,
+    patterns: usize,
+    han: bool,
+}
+
+impl Highlighter {
+    /// A highlighter for these analysed query terms (as indexed: folded, lowercased, stemmed).
+    pub fn new(terms: impl IntoIterator<Item = String>) -> Highlighter {
+        let terms: HashSet<String> = terms.into_iter().filter(|t| !t.is_empty()).collect();
+        let patterns: Vec<&String> = terms.iter().collect();
+        let matcher = AhoCorasick::new(&patterns).ok();
+        let han = terms.iter().any(|t| t.chars().any(crate::analysis::is_han));
+        Highlighter {
+            patterns: patterns.len(),
+            terms,
+            matcher,
+            han,
+        }
+    }
+
+    /// HTML-escaped passage with `<mark>` around matches; `None` when no term occurs.
+    pub fn snippet(&self, analyzer: &Analyzer, body: &str) -> Option<String> {
+        let (start, end) = self.best_window(body)?;
+        let window = &body[start..end];
+        let mut marks: Vec<(usize, usize)> = analyzer
+            .terms(window, Mode::Index)
+            .into_iter()
+            .filter(|t| self.terms.contains(&t.text))
+            .map(|t| (t.from, t.to))
+            .collect();
+        if marks.is_empty() {
+            return None;
+        }
+        marks.sort_unstable();
+        let mut html = String::with_capacity(window.len() + 32);
+        if start > 0 {
+            html.push('…');
+        }
+        let mut at = 0;
+        for (from, to) in merge(marks) {
+            html.push_str(&html_escape::encode_text(&window[at..from]));
+            html.push_str("<mark>");
+            html.push_str(&html_escape::encode_text(&window[from..to]));
+            html.push_str("</mark>");
+            at = to;
+        }
+        html.push_str(&html_escape::encode_text(&window[at..]));
+        if end < body.len() {
+            html.push('…');
+        }
+        Some(collapse_whitespace(&html))
+    }
+
+    /// Byte range in `body` of the passage holding the most distinct terms.
+    fn best_window(&self, body: &str) -> Option<(usize, usize)> {
+        let matcher = self.matcher.as_ref()?;
+        // Only Traditional->Simplified folding here (fast2s keeps every byte
+        // offset, so no offset map is needed) and only when a term has Han
+        // characters; NFKC is left to the analyzer's pass over the window.
+        let mut text = body[..floor_char_boundary(body, MAX_SCAN_BYTES)].to_string();
+        if self.han {
+            fast2s::replace(&mut text);
+        }
+        text.make_ascii_lowercase(); // keeps byte offsets, unlike to_lowercase
+                                     // One pass over the text for all terms at once.
+        let hits: Vec<(usize, usize)> = matcher
+            .find_overlapping_iter(&text)
+            .take(MAX_HITS)
+            .map(|m| (m.start(), m.pattern().as_usize()))
+            .collect();
+        let start = densest(&hits, self.patterns, SNIPPET_CHARS * 3)?; // CJK: 3 bytes a character
+        Some(window_around(body, start))
+    }
+}
+
+/// Start of the span of `span_bytes` holding the most distinct terms (then
+/// the most matches), by a sliding window over the sorted hits.
+fn densest(hits: &[(usize, usize)], patterns: usize, span_bytes: usize) -> Option<usize> {
+    let mut counts = vec![0u32; patterns];
+    let (mut distinct, mut end) = (0usize, 0usize);
+    let mut best: Option<(usize, usize, usize)> = None; // (distinct, matches, start)
+    for (i, &(start, term)) in hits.iter().enumerate() {
+        while end < hits.len() && hits[end].0 < start + span_bytes {
+            counts[hits[end].1] += 1;
+            distinct += usize::from(counts[hits[end].1] == 1);
+            end += 1;
+        }
+        if best.is_none_or(|(d, m, _)| (distinct, end - i) > (d, m)) {
+            best = Some((distinct, end - i, start));
+        }
+        counts[term] -= 1;
+        distinct -= usize::from(counts[term] == 0);
+    }
+    best.map(|(_, _, start)| start)
+}
+
+/// A window of about [`SNIPPET_CHARS`] characters that starts a little before
+/// `at`, with both edges moved to word boundaries.
+fn window_around(body: &str, at: usize) -> (usize, usize) {
+    let lead = SNIPPET_CHARS / 4;
+    let before: Vec<(usize, char)> = body[..at].char_indices().rev().take(lead).collect();
+    let mut start = before.last().map(|&(i, _)| i).unwrap_or(at);
+    start = snap_start(body, start);
+    let mut end = body[start..]
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map(|(i, _)| start + i)
+        .unwrap_or(body.len());
+    end = snap_end(body, end);
+    (start, end)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-' || c == '.'
+}
+
+/// Moves `start` forward to the beginning of a word (at most a few characters).
+fn snap_start(body: &str, start: usize) -> usize {
+    if start == 0 {
+        return 0;
+    }
+    let prev = body[..start].chars().next_back();
+    if !prev.is_some_and(is_word_char) {
+        return start;
+    }
+    for (i, c) in body[start..].char_indices().take(EDGE_SLACK_CHARS) {
+        if !is_word_char(c) || crate::analysis::is_han(c) {
+            return start + i;
+        }
+    }
+    start
+}
+
+/// Moves `end` forward to the end of the word it cuts (at most a few characters).
+fn snap_end(body: &str, end: usize) -> usize {
+    if end >= body.len() {
+        return body.len();
+    }
+    for (i, c) in body[end..].char_indices().take(EDGE_SLACK_CHARS) {
+        if !is_word_char(c) || crate::analysis::is_han(c) {
+            return end + i;
+        }
+    }
+    end
+}
+
+fn floor_char_boundary(s: &str, mut at: usize) -> usize {
+    if at >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn merge(marks: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(marks.len());
+    for (from, to) in marks {
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn highlight(query: &str, body: &str) -> Option<String> {
+        let a = Analyzer::new();
+        let terms = a.terms(query, Mode::Query).into_iter().map(|t| t.text);
+        Highlighter::new(terms).snippet(&a, body)
+    }
+
+    #[test]
+    fn marks_in_the_original_script() {
+        let s = highlight("凭证", "網路銀行的 SSL 憑證將於下週到期需要更換").unwrap();
+        assert!(s.contains("<mark>憑證</mark>"), "{s}");
+    }
+
+    #[test]
+    fn picks_the_densest_passage_not_the_first() {
+        let filler = "無關的內容。".repeat(80);
+        let body = format!(
+            "ORA-01555 出現一次。{filler}日終批次 失敗 ORA-01555 snapshot too old 日終批次 重跑"
+        );
+        let s = highlight("日終批次 ORA-01555", &body).unwrap();
+        assert!(
+            s.contains("<mark>日終批次</mark>") && s.contains("<mark>ORA-01555</mark>"),
+            "{s}"
+        );
+        assert!(s.starts_with('…'), "{s}");
+    }
+
+    #[test]
+    fn escapes_html_and_never_cuts_identifiers() {
+        let body = format!(
+            "{} <script>alert(1)</script> java.lang.OutOfMemoryError: Java heap space {}",
+            "x ".repeat(100),
+            "y ".repeat(200)
+        );
+        let s = highlight("OutOfMemoryError", &body).unwrap();
+        assert!(!s.contains("<script"), "{s}");
+        assert!(s.contains("&lt;script&gt;"), "{s}");
+        assert!(s.contains("OutOfMemoryError"), "{s}");
+        assert!(
+            !s.contains("<mark>java.lang.OutOfMemoryError</mark>:")
+                || s.contains("OutOfMemoryError</mark>"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn no_match_means_none() {
+        assert_eq!(highlight("deadlock", "nothing relevant here"), None);
+    }
+
+    #[test]
+    fn random_mixed_text_never_breaks_characters() {
+        // Deterministic pseudo-random mixed-script bodies and queries.
+        let alphabet: Vec<char> =
+            "日終批次資料庫ORA-01555 restart處理 服务器 ＯＲＡ\u{3000}.\n<>&_xyz憑證😀"
+                .chars()
+                .collect();
+        let mut seed = 42u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..300 {
+            let body: String = (0..next(600) + 1)
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let query: String = (0..next(12) + 1)
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            if let Some(s) = highlight(&query, &body) {
+                let text = s.replace("<mark>", "").replace("</mark>", "");
+                let text = html_escape::decode_html_entities(&text);
+                let limit = SNIPPET_CHARS + 2 * EDGE_SLACK_CHARS + 2;
+                assert!(text.chars().count() <= limit, "{s}");
+            }
+        }
+    }
+}
