@@ -300,11 +300,37 @@ impl Analyzer {
     fn normalize_word(&self, word: &str) -> String {
         let lower = word.to_lowercase();
         if lower.len() > 2 && lower.bytes().all(|b| b.is_ascii_lowercase()) {
-            self.stemmer.stem(&lower).into_owned()
+            stem_cached(&self.stemmer, lower)
         } else {
             lower
         }
     }
+}
+
+/// Distinct words remembered per thread by [`stem_cached`]; a corpus's
+/// vocabulary fits easily, and past this the cache starts over.
+const STEM_CACHE_WORDS: usize = 100_000;
+
+thread_local! {
+    static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Snowball stemming was a tenth of indexing time; the same few thousand
+/// words recur in every document, so each thread remembers their stems.
+fn stem_cached(stemmer: &Stemmer, lower: String) -> String {
+    STEMS.with(|cache| {
+        if let Some(stem) = cache.borrow().get(&lower) {
+            return stem.clone();
+        }
+        let stem = stemmer.stem(&lower).into_owned();
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(lower, stem.clone());
+        stem
+    })
 }
 
 /// CamelCase pieces of `part`, except that a two-piece name with a short

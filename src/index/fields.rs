@@ -14,7 +14,7 @@ use crate::schema::{FieldType, Schema};
 
 /// Version of the tantivy field layout below; part of the index fingerprint,
 /// so adding or changing a field rebuilds old indexes cleanly.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// Handles of every tantivy field baton uses.
 #[derive(Clone, Debug)]
@@ -93,7 +93,9 @@ pub fn build(schema: &Schema) -> (TantivySchema, Fields) {
         path: b.add_text_field("path", analysed(false)),
         title: b.add_text_field("title", analysed(true)),
         headings: b.add_text_field("headings", analysed(true)),
-        body: b.add_text_field("body", analysed(true)),
+        // Stored for snippets and related articles; its words are searched
+        // through `all`, so indexing it again would only double the cost.
+        body: b.add_text_field("body", STORED),
         all: b.add_text_field("all", analysed(false)),
         kind: b.add_text_field("kind", STRING | STORED | FAST),
         updated: b.add_date_field("updated", date_options()),

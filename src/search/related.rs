@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::{all_text, hit, Hit, SearchError};
@@ -107,7 +107,7 @@ pub fn related(
         .with_min_doc_frequency(1)
         .with_min_term_frequency(1)
         .with_max_query_terms(30)
-        .with_document(addr);
+        .with_document_fields(similarity_text(index, &doc));
     let similar = searcher.search(&similar, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
     let best = similar
         .first()
@@ -132,6 +132,18 @@ pub fn related(
         })
         .collect::<Result<Vec<_>, SearchError>>()
         .map(Some)
+}
+
+/// The document's title, headings and body as values of the `all` field:
+/// similarity is judged on the same words and statistics search uses.
+fn similarity_text(index: &BatonIndex, doc: &TantivyDocument) -> Vec<(Field, Vec<OwnedValue>)> {
+    let f = &index.fields;
+    let values = [f.title, f.headings, f.body]
+        .into_iter()
+        .filter_map(|field| doc.get_first(field).and_then(|v| v.as_str()))
+        .map(|s| OwnedValue::Str(s.to_string()))
+        .collect();
+    vec![(f.all, values)]
 }
 
 /// Documents whose exact `field` holds any of `values`.
