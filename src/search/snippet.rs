@@ -19,9 +19,9 @@ use crate::analysis::{Analyzer, Mode};
 pub const SNIPPET_CHARS: usize = 160;
 
 /// Bytes of a body searched for the best passage. Pages this long are
-/// release notes and references; a passage in their first 48 KiB is a fine
+/// release notes and references; a passage in their first 32 KiB is a fine
 /// snippet, and scanning more would dominate search time.
-const MAX_SCAN_BYTES: usize = 48 * 1024;
+const MAX_SCAN_BYTES: usize = 32 * 1024;
 
 /// Matches considered when choosing the window: enough to find the densest
 /// passage of any real page, bounded for pathological bodies.
@@ -133,15 +133,16 @@ impl Highlighter {
     /// Byte range in `body` of the passage holding the most distinct terms.
     fn best_window(&self, body: &str) -> Option<(usize, usize)> {
         let matcher = self.matcher.as_ref()?;
-        // Only Traditional->Simplified folding here (fast2s keeps every byte
+        // Only Traditional->Simplified folding here (it keeps every byte
         // offset, so no offset map is needed) and only when a term has Han
         // characters; NFKC is left to the analyzer's pass over the window.
         let mut text = body[..floor_char_boundary(body, MAX_SCAN_BYTES)].to_string();
         if self.han {
-            fast2s::replace(&mut text);
+            text = fold_han(&text);
         }
-        text.make_ascii_lowercase(); // keeps byte offsets, unlike to_lowercase
-                                     // One pass over the text for all terms at once.
+        // make_ascii_lowercase keeps byte offsets, unlike to_lowercase.
+        text.make_ascii_lowercase();
+        // One pass over the text for all terms at once.
         let hits: Vec<(usize, usize)> = matcher
             .find_overlapping_iter(&text)
             .take(MAX_HITS)
@@ -221,6 +222,43 @@ fn snap_end(body: &str, end: usize) -> usize {
         }
     }
     end
+}
+
+/// First and last code point of the CJK Unified Ideographs block, the one
+/// Traditional/Simplified folding touches.
+const HAN_FIRST: u32 = 0x4E00;
+const HAN_LAST: u32 = 0x9FFF;
+
+/// Traditional->Simplified of every ideograph, character by character, as a
+/// flat table: one array read per character instead of fast2s's hash lookups
+/// and context rules (the analyzer applies those when marking the window).
+fn han_table() -> &'static [char] {
+    static TABLE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (HAN_FIRST..=HAN_LAST)
+            .map(|cp| {
+                let c = char::from_u32(cp).unwrap_or(' ');
+                let folded = fast2s::convert(&c.to_string()).chars().next().unwrap_or(c);
+                // Same UTF-8 length, so byte offsets stay valid.
+                if folded.len_utf8() == c.len_utf8() {
+                    folded
+                } else {
+                    c
+                }
+            })
+            .collect()
+    })
+}
+
+/// Folds ideographs to Simplified; every byte offset is kept.
+fn fold_han(text: &str) -> String {
+    let table = han_table();
+    text.chars()
+        .map(|c| match c as u32 {
+            cp @ HAN_FIRST..=HAN_LAST => table[(cp - HAN_FIRST) as usize],
+            _ => c,
+        })
+        .collect()
 }
 
 fn floor_char_boundary(s: &str, mut at: usize) -> usize {
