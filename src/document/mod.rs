@@ -30,10 +30,10 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 const BINARY_SNIFF_BYTES: usize = 8192;
 
 /// A parsed corpus file, ready to index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Document {
     /// Corpus-relative path.
-    pub id: Option<DocId>,
+    pub id: DocId,
     /// Document kind (from front matter, folder rule, or the default).
     pub kind: String,
     /// Title: front matter, else first H1, else the file name.
@@ -67,9 +67,9 @@ pub struct Document {
 }
 
 impl Document {
-    /// The document id. Every document built by [`parse`] or [`load`] has one.
+    /// The document id.
     pub fn doc_id(&self) -> &DocId {
-        self.id.as_ref().expect("documents are built with an id")
+        &self.id
     }
 
     /// Values of a keyword(s) field, empty when absent.
@@ -203,15 +203,22 @@ pub fn parse(id: DocId, text: &str, schema: &Schema) -> Document {
             .unwrap_or_else(|| id.stem().to_string()),
     };
     let mut doc = Document {
-        id: Some(id),
+        id,
         kind,
         title,
         headings: parsed.headings,
         body: parsed.text,
         links: parsed.links,
+        meta: Map::new(),
+        keywords: BTreeMap::new(),
+        texts: BTreeMap::new(),
+        dates: BTreeMap::new(),
+        integers: BTreeMap::new(),
+        updated: None,
+        problems: Vec::new(),
         hash: blake3::hash(text.as_bytes()).to_hex()[..32].to_string(),
         size: text.len() as u64,
-        ..Document::default()
+        mtime: 0,
     };
     type_fields(&mut doc, &meta, schema, &fm);
     doc.updated = schema.kinds.get(&doc.kind).and_then(|k| {

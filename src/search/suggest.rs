@@ -96,7 +96,7 @@ fn build(
     let f = &index.fields;
     let mut out = Vec::new();
     let mut keywords = std::collections::BTreeSet::new();
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+    for segment in searcher.segment_readers() {
         let store = segment.get_store_reader(64)?;
         for doc_id in segment.doc_ids_alive() {
             let doc: TantivyDocument = store.get(doc_id)?;
@@ -124,7 +124,6 @@ fn build(
                 }
             }
         }
-        let _ = ord;
     }
     for (kind, text) in keywords {
         out.push(Candidate {
