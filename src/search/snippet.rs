@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::analysis::{Analyzer, Mode};
 
@@ -19,9 +19,9 @@ use crate::analysis::{Analyzer, Mode};
 pub const SNIPPET_CHARS: usize = 160;
 
 /// Bytes of a body searched for the best passage. Pages this long are
-/// release notes and references; a passage in their first 32 KiB is a fine
+/// release notes and references; a passage in their first 24 KiB is a fine
 /// snippet, and scanning more would dominate search time.
-const MAX_SCAN_BYTES: usize = 32 * 1024;
+const MAX_SCAN_BYTES: usize = 24 * 1024;
 
 /// Matches considered when choosing the window: enough to find the densest
 /// passage of any real page, bounded for pathological bodies.
@@ -87,7 +87,12 @@ impl Highlighter {
     pub fn new(terms: impl IntoIterator<Item = String>) -> Highlighter {
         let terms: HashSet<String> = terms.into_iter().filter(|t| !t.is_empty()).collect();
         let patterns: Vec<&String> = terms.iter().collect();
-        let matcher = AhoCorasick::new(&patterns).ok();
+        // Leftmost-longest: at each place the longest term (the word rather
+        // than its sub-words), in one non-overlapping pass.
+        let matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .ok();
         let han = terms.iter().any(|t| t.chars().any(crate::analysis::is_han));
         Highlighter {
             patterns: patterns.len(),
@@ -144,7 +149,7 @@ impl Highlighter {
         text.make_ascii_lowercase();
         // One pass over the text for all terms at once.
         let hits: Vec<(usize, usize)> = matcher
-            .find_overlapping_iter(&text)
+            .find_iter(&text)
             .take(MAX_HITS)
             .map(|m| (m.start(), m.pattern().as_usize()))
             .collect();
@@ -250,15 +255,30 @@ fn han_table() -> &'static [char] {
     })
 }
 
-/// Folds ideographs to Simplified; every byte offset is kept.
+/// Folds ideographs to Simplified; every byte offset is kept. Works on the
+/// UTF-8 bytes: CJK Unified Ideographs are exactly the 3-byte sequences led
+/// by 0xE4..=0xE9, and their replacements are 3-byte characters too.
 fn fold_han(text: &str) -> String {
     let table = han_table();
-    text.chars()
-        .map(|c| match c as u32 {
-            cp @ HAN_FIRST..=HAN_LAST => table[(cp - HAN_FIRST) as usize],
-            _ => c,
-        })
-        .collect()
+    let mut bytes = text.as_bytes().to_vec();
+    let mut i = 0;
+    while i + 2 < bytes.len() {
+        if (0xE4..=0xE9).contains(&bytes[i]) {
+            let cp = (u32::from(bytes[i] & 0x0F) << 12)
+                | (u32::from(bytes[i + 1] & 0x3F) << 6)
+                | u32::from(bytes[i + 2] & 0x3F);
+            if let Some(&c) = cp
+                .checked_sub(HAN_FIRST)
+                .and_then(|k| table.get(k as usize))
+            {
+                c.encode_utf8(&mut bytes[i..i + 3]);
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
 fn floor_char_boundary(s: &str, mut at: usize) -> usize {
