@@ -20,5 +20,6 @@ pub mod schema;
 pub mod search;
 pub mod server;
 pub mod watch;
+pub mod write_back;
 
 pub use doc_id::DocId;
