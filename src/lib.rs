@@ -7,6 +7,7 @@
 //! nothing, the next run rebuilds it.
 
 pub mod analysis;
+pub mod auth;
 pub mod bench;
 pub mod check;
 pub mod config;

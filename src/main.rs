@@ -57,6 +57,11 @@ enum Command {
         #[arg(long, env = "BATON_ADDR")]
         addr: Option<String>,
     },
+    /// Manage API tokens (writes need a token with a role)
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Index the corpus (only what changed since the last run)
     Index {
         /// Delete the index and build it again from the corpus
@@ -124,6 +129,25 @@ enum Command {
         /// Internal: run one indexer in this process ("baton" or "bare")
         #[arg(long, hide = true)]
         worker: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token; prints only its secret on stdout
+    Add {
+        /// Who or what holds it
+        name: String,
+        /// What it may do
+        #[arg(long, value_enum)]
+        role: baton::auth::Role,
+    },
+    /// List tokens (names and roles, never secrets)
+    List,
+    /// Revoke a token
+    Revoke {
+        /// Its name
+        name: String,
     },
 }
 
@@ -205,6 +229,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             index(&config, &schema, rebuild).map(|_| ExitCode::SUCCESS)
         }
         Some(Command::Watch) => watch(&config, &schema),
+        Some(Command::Token { action }) => token(&config, action),
         Some(Command::BenchQuery {
             queries,
             rounds,
@@ -294,6 +319,30 @@ fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<Bato
         mb / report.seconds.max(1e-9),
     );
     Ok(index)
+}
+
+/// `baton token`: the secret alone goes to stdout (`SECRET=$(baton token add ...)`).
+fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
+    let mut store = baton::auth::TokenStore::load(&config.data)?;
+    match action {
+        TokenAction::Add { name, role } => {
+            let secret = store.add(&name, role)?;
+            eprintln!("token '{name}' ({role:?}) created; the secret is shown only now");
+            println!("{secret}");
+        }
+        TokenAction::List => {
+            for t in store.list() {
+                println!("{}\t{:?}\t{}", t.name, t.role, t.created);
+            }
+        }
+        TokenAction::Revoke { name } => {
+            if !store.revoke(&name)? {
+                bail!("no token named '{name}'");
+            }
+            eprintln!("token '{name}' revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Serves the API on the corpus until SIGTERM or Ctrl-C.

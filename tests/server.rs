@@ -324,6 +324,7 @@ fn openapi_lists_every_route() {
         "/api/docs/{id}",
         "/api/docs/{id}/related",
         "/api/problems",
+        "/api/tags",
         "/api/health",
         "/api/ready",
         "/api/openapi.json",
@@ -338,6 +339,9 @@ fn openapi_lists_every_route() {
         );
     }
     assert!(spec["components"]["schemas"]["SearchResponse"].is_object());
+    // The write route (PUT; tests/tags.rs exercises it).
+    assert!(spec["paths"]["/api/docs/{id}/tags"]["put"].is_object());
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
 }
 
 #[test]

@@ -15,6 +15,24 @@ pub enum ApiError {
     /// No such document or route (404).
     #[error("{0}")]
     NotFound(String),
+    /// No valid bearer token (401).
+    #[error("a valid bearer token is required (Authorization: Bearer SECRET)")]
+    Unauthorized,
+    /// The token's role is not enough (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed authentications from this address (429).
+    #[error("too many failed attempts; wait a minute")]
+    TooManyRequests,
+    /// A write without `If-Match` (428).
+    #[error("send the document's ETag in If-Match (GET /api/docs/{{id}} returns it)")]
+    PreconditionRequired,
+    /// A write with a stale `If-Match` (412); carries the current ETag.
+    #[error("the document changed since you read it; its ETag is now {0}; reload and try again")]
+    PreconditionFailed(String),
+    /// The request conflicts with the document (409).
+    #[error("{0}")]
+    Conflict(String),
     /// The request took longer than the server allows (503).
     #[error("the request took too long")]
     Timeout,
@@ -49,6 +67,16 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::PreconditionRequired => {
+                (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
+            }
+            ApiError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "precondition_failed")
+            }
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod tags;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -114,6 +115,10 @@ pub struct AppState {
     /// Search-as-you-type candidates.
     pub suggester: Suggester,
     next_request: AtomicU64,
+    /// API tokens (reloaded at start).
+    pub tokens: std::sync::RwLock<crate::auth::TokenStore>,
+    /// Recent authentication failures per address.
+    pub failures: tags::Failures,
 }
 
 impl AppState {
@@ -177,7 +182,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(api::home))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
-        .route("/api/docs/{*id}", get(api::doc_route))
+        .route("/api/docs/{*id}", get(api::doc_route).put(tags::put_tags))
+        .route("/api/tags", get(tags::vocabulary))
         .route("/api/problems", get(api::problems))
         .route("/api/health", get(api::health))
         .route("/api/ready", get(api::ready))
@@ -329,6 +335,11 @@ fn build_state(settings: &Settings) -> Result<Arc<AppState>, ServeError> {
         metrics: Metrics::default(),
         suggester: Suggester::default(),
         next_request: AtomicU64::new(0),
+        tokens: std::sync::RwLock::new(
+            crate::auth::TokenStore::load(&settings.data)
+                .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?,
+        ),
+        failures: tags::Failures::default(),
     }))
 }
 
@@ -342,7 +353,8 @@ async fn serve(
         let state = state.clone();
         move || start_up(&state, settings)
     });
-    let app = router(state.clone());
+    // Client addresses let repeated authentication failures be slowed down.
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

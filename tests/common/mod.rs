@@ -108,11 +108,19 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on a copy of `tests/fixtures/<fixture>` and waits until ready.
     pub fn start(fixture: &str) -> TestServer {
+        TestServer::start_with(fixture, |_| {})
+    }
+
+    /// Like [`TestServer::start`], after `prepare` ran on the data folder
+    /// (e.g. to create tokens).
+    pub fn start_with(fixture: &str, prepare: impl FnOnce(&Path)) -> TestServer {
         let corpus = TestCorpus::empty();
         copy_dir(&fixtures().join(fixture), &corpus.corpus);
+        let data = corpus.dir.path().join("server-data");
+        prepare(&data);
         let settings = baton::server::Settings {
             corpus: corpus.corpus.clone(),
-            data: corpus.dir.path().join("server-data"),
+            data,
             schema: corpus.schema.clone(),
             addr: "127.0.0.1:0".into(),
             watch: baton::watch::WatchOptions::default(),
@@ -183,17 +191,32 @@ pub fn http_get(
     raw_path: &str,
     headers: &[(&str, &str)],
 ) -> HttpResponse {
+    http_request(addr, "GET", raw_path, headers, b"")
+}
+
+/// Any method, with a body, over a raw socket.
+pub fn http_request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    raw_path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
-    let mut req = format!("GET {raw_path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = format!(
+        "{method} {raw_path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
     stream.write_all(req.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     parse_response(&raw)
