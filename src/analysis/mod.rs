@@ -483,6 +483,37 @@ mod tests {
     }
 
     #[test]
+    fn offsets_are_char_boundaries_for_random_mixed_text() {
+        // Deterministic pseudo-random strings over scripts and symbols that
+        // change length under folding (full-width, ligatures, emoji, CJK).
+        let alphabet: Vec<char> = "日終批次資料庫處理服务器ORA-01555 ＯＲＡ－０１５５５ﬁ①㎏restarting_\u{3000}.:/@\n😀é İ ǅ"
+            .chars()
+            .collect();
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let analyzer = Analyzer::new();
+        for _ in 0..500 {
+            let text: String = (0..next(80) + 1)
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            for mode in [Mode::Index, Mode::Query] {
+                for t in analyzer.terms(&text, mode) {
+                    assert!(t.from <= t.to && t.to <= text.len(), "{t:?} in {text:?}");
+                    assert!(
+                        text.is_char_boundary(t.from) && text.is_char_boundary(t.to),
+                        "{t:?} in {text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn offsets_point_into_the_original_traditional_text() {
         let text = "處理 資料庫伺服器";
         for t in Analyzer::new().terms(text, Mode::Index) {
