@@ -220,3 +220,94 @@ fn token_cli_prints_only_the_secret() {
         .verify(secret)
         .is_none());
 }
+
+#[test]
+fn concurrent_writers_with_one_etag_have_exactly_one_winner() {
+    let (s, k) = start();
+    let tag = etag(&s, TRAINING);
+    let addr = s.addr;
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let (tag, secret) = (tag.clone(), k.trainer.clone());
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"tags": ["writer-{i}"]}}"#);
+                let auth = format!("Bearer {secret}");
+                let headers = [
+                    ("Authorization", auth.as_str()),
+                    ("If-Match", tag.as_str()),
+                    ("Content-Type", "application/json"),
+                ];
+                (
+                    i,
+                    http_request(
+                        addr,
+                        "PUT",
+                        &format!("/api/docs/{TRAINING}/tags"),
+                        &headers,
+                        body.as_bytes(),
+                    )
+                    .status,
+                )
+            })
+        })
+        .collect();
+    let results: Vec<(usize, u16)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let winners: Vec<usize> = results
+        .iter()
+        .filter(|(_, st)| *st == 200)
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(
+        results.iter().all(|(_, st)| *st == 200 || *st == 412),
+        "{results:?}"
+    );
+    let text = std::fs::read_to_string(s.corpus.corpus.join(TRAINING)).unwrap();
+    assert!(
+        text.contains(&format!("tags: [writer-{}]", winners[0])),
+        "{text}"
+    );
+
+    let audit = std::fs::read_to_string(s.corpus.dir.path().join("server-data/audit.log")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one audit line per successful write: {audit}"
+    );
+    assert_eq!(lines[0]["token"], "trainer-lin");
+    assert_eq!(lines[0]["id"], TRAINING);
+}
+
+#[test]
+fn oversized_bodies_and_traversal_ids_are_refused() {
+    let (s, k) = start();
+    let auth = format!("Bearer {}", k.trainer);
+    let tag = etag(&s, TRAINING);
+    let huge = format!(r#"{{"tags": ["{}"]}}"#, "x".repeat(100 * 1024));
+    let r = put(
+        &s,
+        TRAINING,
+        &[("Authorization", &auth), ("If-Match", &tag)],
+        &huge,
+    );
+    assert_eq!(r.status, 413);
+    for id in [
+        "../secret.md",
+        "%2e%2e%2fsecret.md",
+        "training/..%2f..%2fsecret.md",
+        "/etc/passwd",
+    ] {
+        let r = put(
+            &s,
+            id,
+            &[("Authorization", &auth), ("If-Match", &tag)],
+            BODY,
+        );
+        assert_eq!(r.status, 404, "{id}: {}", r.body);
+    }
+    assert_eq!(etag(&s, TRAINING), tag, "nothing was written");
+}

@@ -99,6 +99,8 @@ pub struct AppState {
     pub writer: Arc<Writer>,
     /// Corpus folder (canonical).
     pub corpus: PathBuf,
+    /// Data folder (index, tokens, audit log).
+    pub data: PathBuf,
     /// Which corpus paths are documents.
     pub filter: Filter,
     /// Largest file read in full.
@@ -326,6 +328,7 @@ fn build_state(settings: &Settings) -> Result<Arc<AppState>, ServeError> {
         index,
         writer,
         corpus,
+        data: settings.data.clone(),
         filter: settings.watch.filter.clone(),
         max_file_bytes: settings.watch.max_file_bytes,
         ready: AtomicBool::new(false),

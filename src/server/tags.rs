@@ -283,12 +283,40 @@ fn write_tags(
     state.writer.upsert(doc)?;
     state.writer.commit()?;
     tracing::info!(id = %id, token = %token.name, tags = tags.len(), segments = segments.len(), "tags written");
+    audit(state, token, "tags", &id, &outcome.etag);
     Ok(TagsResponse {
         id: id.to_string(),
         etag: outcome.etag,
         tags,
         segments,
     })
+}
+
+/// File in the data folder with one JSON line per successful write.
+pub const AUDIT_FILE: &str = "audit.log";
+
+/// Appends who wrote what, when, to the audit log. A failure to log is
+/// reported but does not undo the write, which has already happened.
+fn audit(state: &AppState, token: &StoredToken, action: &str, id: &DocId, etag: &str) {
+    use std::io::Write;
+    let line = json!({
+        "time": chrono::Utc::now().to_rfc3339(),
+        "token": token.name,
+        "role": token.role,
+        "action": action,
+        "id": id.as_str(),
+        "etag": etag,
+    });
+    let path = state.data.join(AUDIT_FILE);
+    let result = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        // One write call per line, so concurrent writers never interleave.
+        .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+    if let Err(e) = result {
+        tracing::error!(path = %path.display(), error = %e, "cannot append to the audit log");
+    }
 }
 
 /// The tag vocabulary.
