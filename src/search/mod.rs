@@ -17,7 +17,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
+use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{
     DateTime, DocAddress, DocId as SegmentDoc, Order, Score, Searcher, SegmentReader,
     TantivyDocument, Term,
@@ -440,9 +440,4 @@ pub fn format_day(d: DateTime) -> String {
     chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
-}
-
-/// Reads a stored value as an owned JSON-ish value (used by tests and tools).
-pub fn stored_value(doc: &TantivyDocument, field: Field) -> Option<OwnedValue> {
-    doc.get_first(field).map(|v| OwnedValue::from(v.as_value()))
 }
