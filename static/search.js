@@ -210,7 +210,7 @@ export function searchView(root, url) {
           ? h('span', { class: 'systems' }, hit.systems.map((s) => h('span', { class: 'sys' }, s)))
           : null,
         h('span', { class: 'updated', title: hit.updated || '' },
-          days === null ? t('updatedUnknown') : t('updatedAgo', { rel: relDays(days) })),
+          days === null ? t('updatedUnknown') : days < 0 ? t('dated', { date: hit.updated }) : t('updatedAgo', { rel: relDays(days) })),
         stale ? h('span', { class: 'stale', title: t('staleTitle', { d: limit, kind: kindName(hit.kind) }) }, t('stale')) : null,
         h('span', { class: 'path' }, hit.id)));
   }

@@ -1,0 +1,675 @@
+//! The web UI in a real browser: Debian's headless Chromium driven through
+//! chromedriver (WebDriver, fantoccini) against a real baton server on
+//! 127.0.0.1 over a copy of the bundled corpus.
+//!
+//! Without chromium/chromedriver these tests print a loud SKIP and pass, so a
+//! developer's `cargo test --all-targets` works anywhere; with `CI=true` a
+//! missing browser fails them (`.ci/run` installs it). Set `BATON_CHROMIUM`
+//! and `BATON_CHROMEDRIVER` to use other binaries.
+//!
+//! `cargo test --test browser -- --ignored screenshots` writes the README's
+//! screenshots into `docs/`.
+
+mod common;
+
+use std::future::Future;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use common::TestServer;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// How long any condition may take to become true: generous for a loaded
+/// 2-core CI machine; passing tests never wait this long.
+const WAIT: Duration = Duration::from_secs(15);
+/// Browser window: the smaller of the two screens the UI is designed for.
+const WINDOW: (u32, u32) = (1366, 768);
+
+const EOD_RUNBOOK: &str = "runbooks/core-banking/eod-batch-ora-01555.md";
+const FAILOVER_TRAINING: &str = "training/failover-drill-2025.md";
+const HANDOVER: &str = "handovers/core-banking-eod-2026q4.md";
+
+/// A document whose every field tries to run script; `window.__xss` would be set.
+const XSS_DOC: &str = r#"---
+title: "xssprobe <img src=x onerror=\"window.__xss=1\"> 標題"
+kind: training
+trainer: "<script>window.__xss=1</script>"
+recorded: 2026-01-05
+recording: "javascript:window.__xss=1"
+systems: [core-banking]
+tags: ["<img src=x onerror=window.__xss=1>"]
+segments:
+  - at: "00:01:00"
+    label: "<img src=x onerror=\"window.__xss=1\">"
+    tags: [xss]
+---
+
+# xssprobe 惡意內容測試
+
+<script>window.__xss=1</script>
+
+<img src=x onerror="window.__xss=1">
+
+[click me](javascript:window.__xss=1)
+
+<a href="javascript:window.__xss=1" id="jslink">raw link</a>
+
+<svg onload="window.__xss=1"></svg>
+
+xssprobe &lt;script&gt;window.__xss=1&lt;/script&gt; as text.
+"#;
+
+// --- browser plumbing -------------------------------------------------------
+
+struct Browser {
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+}
+
+fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in candidates {
+        if name.starts_with('/') {
+            if Path::new(name).exists() {
+                return Some(PathBuf::from(name));
+            }
+            continue;
+        }
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The browser, or `None` after a loud SKIP message (a failure under CI=true).
+fn browser(test: &str) -> Option<Browser> {
+    let chromium = find_binary(
+        "BATON_CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome", "/usr/lib/chromium/chromium"],
+    );
+    let chromedriver = find_binary(
+        "BATON_CHROMEDRIVER",
+        &["chromedriver", "/usr/lib/chromium/chromedriver"],
+    );
+    match (chromium, chromedriver) {
+        (Some(chromium), Some(chromedriver)) => Some(Browser {
+            chromium,
+            chromedriver,
+        }),
+        (chromium, chromedriver) => {
+            let missing = [
+                chromium.is_none().then_some("chromium"),
+                chromedriver.is_none().then_some("chromedriver"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ");
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{test}: {missing} not found, and CI=true: browser tests must run in CI (.ci/run installs chromium chromium-driver fonts-noto-cjk)");
+            }
+            eprintln!(
+                "\n\
+                 ************************************************************************\n\
+                 SKIPPED browser test {test}: {missing} not found.\n\
+                 Install them to run the web UI tests:\n\
+                 \x20   sudo apt-get install chromium chromium-driver fonts-noto-cjk\n\
+                 ************************************************************************\n"
+            );
+            None
+        }
+    }
+}
+
+/// A chromedriver child process on a free port, shut down on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(b: &Browser) -> Result<Driver> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(&b.chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", b.chromedriver.display()))?;
+        let driver = Driver { child, port };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            ensure!(started.elapsed() < WAIT, "chromedriver did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(driver)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // /shutdown makes chromedriver quit its browsers before exiting.
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+            use std::io::{Read, Write};
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = write!(s, "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            let _ = s.read(&mut [0u8; 256]);
+        }
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(2) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Browser tests run one at a time: each starts a Chromium, and on a 2-core
+/// machine parallel browsers make every one of them slow.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs `scenario` with a fresh headless Chromium against `server`; the
+/// session is closed and chromedriver stopped whether it passes or fails.
+async fn with_browser<F, Fut>(test: &str, server: &TestServer, scenario: F)
+where
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let Some(b) = browser(test) else { return };
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let driver = Driver::start(&b).expect("chromedriver starts");
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": b.chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+                "--disable-extensions", "--no-first-run", "--lang=zh-TW",
+            ],
+        }
+    });
+    let caps = match caps {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session");
+    // --window-size is the outer size; make the page itself 1366x768.
+    if let Ok(v) = client
+        .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]", vec![])
+        .await
+    {
+        let dw = v[0].as_u64().unwrap_or(0) as u32;
+        let dh = v[1].as_u64().unwrap_or(0) as u32;
+        if dw > 0 || dh > 0 {
+            let _ = client.set_window_size(WINDOW.0 + dw, WINDOW.1 + dh).await;
+        }
+    }
+    let page = Page {
+        client: client.clone(),
+        base: format!("http://{}", server.addr),
+    };
+    let result = scenario(page).await;
+    if result.is_err() {
+        if let Ok(png) = client.screenshot().await {
+            let path = std::env::temp_dir().join(format!("baton-browser-{test}.png"));
+            if std::fs::write(&path, png).is_ok() {
+                eprintln!("{test}: screenshot of the failure in {}", path.display());
+            }
+        }
+    }
+    let _ = client.close().await;
+    drop(driver);
+    if let Err(e) = result {
+        panic!("{test}: {e:#}");
+    }
+}
+
+/// The browser tab and the server it talks to.
+#[derive(Clone)]
+struct Page {
+    client: Client,
+    base: String,
+}
+
+impl Page {
+    async fn open(&self, path: &str) -> Result<()> {
+        self.client.goto(&format!("{}{path}", self.base)).await?;
+        self.wait("the app to start", "return window.__batonReady === true")
+            .await?;
+        Ok(())
+    }
+
+    async fn js(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        Ok(self.client.execute(script, args).await?)
+    }
+
+    /// Polls `script` until it returns something truthy, and returns it.
+    async fn wait_with(&self, what: &str, script: &str, args: Vec<Value>) -> Result<Value> {
+        let started = Instant::now();
+        loop {
+            let v = self.js(script, args.clone()).await?;
+            let truthy = match &v {
+                Value::Null => false,
+                Value::Bool(b) => *b,
+                Value::Number(n) => n.as_f64() != Some(0.0),
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if truthy {
+                return Ok(v);
+            }
+            if started.elapsed() > WAIT {
+                let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+                bail!("timed out waiting for {what} (at {url})");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn wait(&self, what: &str, script: &str) -> Result<Value> {
+        self.wait_with(what, script, vec![]).await
+    }
+
+    /// Presses keys on whatever has focus, like a person at a keyboard.
+    async fn keys(&self, keys: &[char]) -> Result<()> {
+        let mut seq = KeyActions::new("keyboard".into());
+        for &k in keys {
+            seq = seq
+                .then(KeyAction::Down { value: k })
+                .then(KeyAction::Up { value: k });
+        }
+        self.client.perform_actions(seq).await?;
+        Ok(())
+    }
+
+    async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let el = self.client.find(Locator::Css(css)).await?;
+        el.send_keys(text).await?;
+        Ok(())
+    }
+
+    async fn path_and_query(&self) -> Result<String> {
+        let u = self.client.current_url().await?;
+        let decoded = percent_decode(&format!(
+            "{}{}",
+            u.path(),
+            u.query().map(|q| format!("?{q}")).unwrap_or_default()
+        ));
+        Ok(decoded.replace('+', " "))
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn bundled_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+/// The bundled corpus, plus a script-injection document and a broken file.
+fn server() -> TestServer {
+    TestServer::start_copy(&bundled_corpus(), |c, _| {
+        c.write("training/xss-probe.md", XSS_DOC);
+        c.write("articles/broken-front-matter.md", "---\ntitle: [unclosed\n---\n# 壞掉的前言\n");
+    })
+}
+
+/// JS: the hits currently listed, as [{id, title, kind, marks}].
+const HITS: &str = "return [...document.querySelectorAll('#results .hit')].map(li => ({
+    href: decodeURIComponent(li.querySelector('a.hit-title').getAttribute('href')),
+    title: li.querySelector('a.hit-title').textContent,
+    kind: [...li.querySelector('.badge.kind').classList].find(c => c.startsWith('kind-')).slice(5),
+    marks: [...li.querySelectorAll('.snippet mark')].map(m => m.textContent),
+  }))";
+
+async fn hits(page: &Page) -> Result<Vec<Value>> {
+    Ok(page
+        .js(HITS, vec![])
+        .await?
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// Waits until the list shows results for exactly `q` and returns the hits.
+async fn wait_results(page: &Page, q: &str) -> Result<Vec<Value>> {
+    page.wait_with(
+        &format!("results for {q:?}"),
+        "const l = document.getElementById('results');
+         return l && l.dataset.q === arguments[0] && !document.querySelector('.search-page[aria-busy]')
+           && l.querySelectorAll('.hit').length > 0",
+        vec![json!(q)],
+    )
+    .await?;
+    hits(page).await
+}
+
+// --- the tests --------------------------------------------------------------
+
+#[tokio::test]
+async fn traditional_chinese_query_finds_the_runbook_with_highlights() {
+    let s = server();
+    with_browser("traditional_chinese_query", &s, |p| async move {
+        p.open("/").await?;
+        p.wait("the search box to have focus", "return document.activeElement && document.activeElement.id === 'q'").await?;
+        // Warm up (first request opens connections, loads the stale limits).
+        p.type_into("#q", "核心系統").await?;
+        wait_results(&p, "核心系統").await?;
+        p.js("const q = document.getElementById('q'); q.value = ''; q.focus();", vec![]).await?;
+
+        let query = "日終批次 ORA-01555";
+        p.type_into("#q", query).await?;
+        let hits = wait_results(&p, query).await?;
+        let first = &hits[0];
+        ensure!(
+            first["href"].as_str() == Some(&format!("/doc/{EOD_RUNBOOK}")[..]),
+            "first hit is {first}"
+        );
+        let marks: Vec<&str> = first["marks"].as_array().into_iter().flatten().filter_map(|m| m.as_str()).collect();
+        ensure!(marks.contains(&"日終批次"), "highlighted: {marks:?}");
+        ensure!(marks.iter().any(|m| m.contains("ORA-01555")), "highlighted: {marks:?}");
+        // Every hit says kind, systems and how long ago it was updated.
+        let meta = p.js("return [...document.querySelectorAll('#results .hit')].every(li =>
+                li.querySelector('.badge.kind') && li.querySelector('.updated'))
+              && document.querySelectorAll('#results .hit:first-child .sys').length === 3
+              && /^[0-9]+ 個月前更新$/.test(document.querySelector('#results .hit:first-child .updated').textContent)", vec![]).await?;
+        ensure!(meta == json!(true), "every hit shows kind and updated; the first its 3 systems and 'N 個月前更新'");
+        // The URL holds the query (shareable).
+        let url = p.path_and_query().await?;
+        ensure!(url == format!("/?q={query}"), "url {url}");
+
+        // First results after typing stopped: from the last keystroke to the
+        // results being in the page (reported, not asserted: machines vary).
+        let ms = p.js("const i = performance.getEntriesByName('baton:input').pop();
+                       const r = performance.getEntriesByName('baton:results').pop();
+                       return i && r ? r.startTime - i.startTime : null", vec![]).await?;
+        eprintln!("first results {ms} ms after the last keystroke (debounce included)");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_facet_click_filters_the_list_consistently_with_its_count() {
+    let s = server();
+    with_browser("facet_click", &s, |p| async move {
+        p.open("/?q=ORA").await?;
+        wait_results(&p, "ORA").await?;
+        let total_before: u64 = p.js("return Number(document.getElementById('results').dataset.total)", vec![]).await?.as_u64().unwrap_or(0);
+        let count: u64 = p
+            .js("return Number(document.querySelector('#facet-kind input[data-value=incident]').closest('label').querySelector('.facet-count').textContent)", vec![])
+            .await?
+            .as_u64()
+            .unwrap_or(0);
+        ensure!(count > 0 && count < total_before, "incident facet {count} of {total_before}");
+        p.client.find(Locator::Css("#facet-kind input[data-value=incident]")).await?.click().await?;
+        p.wait_with(
+            "the filtered list",
+            "const l = document.getElementById('results');
+             return location.search.includes('kind=incident') && Number(l.dataset.total) === arguments[0]
+               && !document.querySelector('.search-page[aria-busy]')",
+            vec![json!(count)],
+        )
+        .await?;
+        let hits = hits(&p).await?;
+        ensure!(hits.len() as u64 == count.min(10), "{} hits listed for a count of {count}", hits.len());
+        ensure!(hits.iter().all(|h| h["kind"] == "incident"), "only incidents: {hits:?}");
+        let summary = p.js("return document.getElementById('summary').textContent", vec![]).await?;
+        ensure!(summary.as_str().unwrap_or("").contains(&count.to_string()), "summary {summary}");
+        // The checked facet stays checked with the same count; a chip can remove it.
+        let checked = p.js("const i = document.querySelector('#facet-kind input[data-value=incident]'); return i.checked && i.closest('label').querySelector('.facet-count').textContent", vec![]).await?;
+        ensure!(checked == json!(count.to_string()), "facet after filtering: {checked}");
+        p.client.back().await?;
+        p.wait("back to the unfiltered list", "return !location.search.includes('kind=') && !document.querySelector('#facet-kind input:checked')").await?;
+        p.wait_with("the unfiltered total", "return Number(document.getElementById('results').dataset.total) === arguments[0]", vec![json!(total_before)]).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn open_a_document_and_back_restores_the_results() {
+    let s = server();
+    with_browser("open_document", &s, |p| async move {
+        let query = "日終批次 ORA-01555";
+        p.open(&format!("/?q={}", "%E6%97%A5%E7%B5%82%E6%89%B9%E6%AC%A1%20ORA-01555")).await?;
+        let before = wait_results(&p, query).await?;
+        p.client.find(Locator::Css("#results .hit a.hit-title")).await?.click().await?;
+        let title = p.wait("the document", "const h = document.getElementById('doc-title'); return h && h.textContent").await?;
+        ensure!(title == before[0]["title"], "opened {title}");
+        ensure!(p.path_and_query().await? == format!("/doc/{EOD_RUNBOOK}"));
+        // Rendered body, contents from the headings, metadata, related with reasons.
+        let shape = p.js("return {
+            body: document.querySelectorAll('#doc-body h2').length,
+            toc: document.querySelectorAll('.toc a').length,
+            meta: [...document.querySelectorAll('.meta dt')].map(d => d.textContent),
+            related: document.querySelectorAll('.related li').length,
+            reasons: document.querySelector('.related .reasons')?.textContent || '',
+          }", vec![]).await?;
+        ensure!(shape["body"].as_u64() >= Some(2) && shape["toc"].as_u64() >= Some(2), "{shape}");
+        for label in ["類型", "系統", "更新日期", "標籤"] {
+            ensure!(shape["meta"].as_array().is_some_and(|m| m.iter().any(|x| x == label)), "{label} missing: {shape}");
+        }
+        ensure!(shape["related"].as_u64() >= Some(1) && !shape["reasons"].as_str().unwrap_or("").is_empty(), "{shape}");
+        // A TOC entry scrolls to its heading.
+        p.client.find(Locator::Css(".toc li:nth-child(2) a")).await?.click().await?;
+        p.wait("the heading anchor", "return location.hash.length > 1 && window.scrollY > 0").await?;
+
+        p.client.back().await?;
+        p.client.back().await?;
+        let after = wait_results(&p, query).await?;
+        ensure!(after == before, "results after back differ");
+        let value = p.js("return document.getElementById('q').value", vec![]).await?;
+        ensure!(value == json!(query), "box holds {value}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keyboard_only_from_slash_to_an_opened_result() {
+    let s = server();
+    with_browser("keyboard_only", &s, |p| async move {
+        p.open("/handovers").await?;
+        p.wait("the handover list", "return document.querySelectorAll('.handover-list a').length > 0").await?;
+        // `/` from anywhere goes to the search box.
+        p.keys(&['/']).await?;
+        p.wait("focus in the search box", "return document.activeElement && document.activeElement.id === 'q'").await?;
+        p.keys(&"OOMKilled".chars().collect::<Vec<_>>()).await?;
+        let hits = wait_results(&p, "OOMKilled").await?;
+        ensure!(hits[0]["href"] == "/doc/incidents/2025/2025-03-14-internet-banking-oomkilled.md", "{}", hits[0]);
+        ensure!(hits.len() >= 2);
+        let down: char = Key::Down.into();
+        let up: char = Key::Up.into();
+        let enter: char = Key::Enter.into();
+        p.keys(&[down, down]).await?;
+        let focused = p.js("return decodeURIComponent(document.activeElement.getAttribute('href') || '')", vec![]).await?;
+        ensure!(focused == hits[1]["href"], "second result focused, not {focused}");
+        let ring = p.js("return getComputedStyle(document.activeElement.closest('.hit')).boxShadow", vec![]).await?;
+        ensure!(ring.as_str().is_some_and(|s| s != "none"), "the focused hit is visible: {ring}");
+        p.keys(&[up]).await?;
+        let focused = p.js("return decodeURIComponent(document.activeElement.getAttribute('href') || '')", vec![]).await?;
+        ensure!(focused == hits[0]["href"], "first result focused, not {focused}");
+        p.keys(&[enter]).await?;
+        let title = p.wait("the opened document", "const h = document.getElementById('doc-title'); return h && h.textContent").await?;
+        ensure!(title == hits[0]["title"], "{title}");
+        ensure!(p.path_and_query().await? == "/doc/incidents/2025/2025-03-14-internet-banking-oomkilled.md");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn script_injection_in_a_document_does_not_run() {
+    let s = server();
+    with_browser("script_injection", &s, |p| async move {
+        // In search results (title, snippet)...
+        p.open("/?q=xssprobe").await?;
+        let hits = wait_results(&p, "xssprobe").await?;
+        ensure!(hits.iter().any(|h| h["href"] == "/doc/training/xss-probe.md"), "{hits:?}");
+        // ...and on its page (body, title, metadata, recording, segments).
+        p.open("/doc/training/xss-probe.md").await?;
+        let title = p.wait("the document", "const h = document.getElementById('doc-title'); return h && h.textContent").await?;
+        ensure!(title.as_str().unwrap_or("").contains("<img src=x"), "the title is shown as text: {title}");
+        // Clicking the sanitized links does nothing harmful either.
+        for css in ["#doc-body a", ".training a"] {
+            if let Ok(a) = p.client.find(Locator::Css(css)).await {
+                let _ = a.click().await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let state = p.js("return {
+            xss: typeof window.__xss,
+            scripts: document.querySelectorAll('#doc-body script, #doc-body svg[onload], #doc-body [onerror]').length,
+            js_links: [...document.querySelectorAll('a[href]')].filter(a => a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length,
+            imgs_in_meta: document.querySelectorAll('.meta img, .training img, #doc-title img').length,
+            path: location.pathname,
+          }", vec![]).await?;
+        ensure!(state["xss"] == "undefined", "script ran: {state}");
+        ensure!(state["scripts"] == 0 && state["js_links"] == 0 && state["imgs_in_meta"] == 0, "{state}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn training_segments_open_the_recording_at_their_time() {
+    let s = server();
+    with_browser("training_segments", &s, |p| async move {
+        p.open(&format!("/doc/{FAILOVER_TRAINING}")).await?;
+        let segs = p.wait("the segments", "const s = [...document.querySelectorAll('.segments a.seg-time')]; return s.length && s.map(a => [a.textContent, a.href])").await?;
+        let segs = segs.as_array().cloned().unwrap_or_default();
+        ensure!(segs.len() >= 5, "{segs:?}");
+        ensure!(
+            segs.iter().any(|s| s[0] == "00:12:30" && s[1] == "https://video.bank.example/training/failover-drill-2025#t=750"),
+            "{segs:?}"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn language_switch_is_remembered_and_problems_are_linked() {
+    let s = server();
+    with_browser("language_and_problems", &s, |p| async move {
+        p.open("/").await?;
+        p.wait("Traditional Chinese by default", "return document.documentElement.lang === 'zh-Hant' && document.querySelector('[data-route=search]').textContent === '搜尋'").await?;
+        // One broken file: the header links its count to the problems view.
+        p.wait("the problems count", "const l = document.querySelector('.problems-link'); return !l.hidden && document.getElementById('problem-count').textContent === '1'").await?;
+        p.client.find(Locator::Css(".problems-link")).await?.click().await?;
+        p.wait("the problems page", "return location.pathname === '/problems' && [...document.querySelectorAll('table.grid a')].some(a => a.textContent === 'articles/broken-front-matter.md')").await?;
+
+        let select = p.client.find(Locator::Css("#lang")).await?;
+        select.select_by_value("en").await?;
+        p.wait("English", "return document.documentElement.lang === 'en' && document.querySelector('[data-route=search]').textContent === 'Search' && document.querySelector('h1').textContent === 'File problems'").await?;
+        p.open("/").await?;
+        p.wait("English after a reload", "return document.documentElement.lang === 'en' && document.getElementById('q').placeholder.startsWith('Search')").await?;
+        p.client.find(Locator::Css("#lang")).await?.select_by_value("zh-Hans").await?;
+        p.wait("Simplified Chinese", "return document.documentElement.lang === 'zh-Hans' && document.querySelector('[data-route=search]').textContent === '搜索'").await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn handover_list_and_page_render() {
+    let s = server();
+    with_browser("handover_pages", &s, |p| async move {
+        p.open("/handovers").await?;
+        let rows = p.wait("the handover list", "const r = [...document.querySelectorAll('.handover-list tbody tr')]; return r.length && r.map(x => x.querySelector('a').getAttribute('href'))").await?;
+        ensure!(rows.as_array().map(|r| r.len()) == Some(4), "{rows}");
+        p.open(&format!("/handover/{HANDOVER}")).await?;
+        let shape = p.wait("the handover page", "const c = document.querySelectorAll('.system-card'); return c.length && {
+            title: document.querySelector('h1').textContent,
+            people: document.querySelector('.ho-people').textContent,
+            items: document.querySelectorAll('table.plan tbody tr').length,
+            systems: [...c].map(x => x.dataset.system),
+            articles: [...c].map(x => x.querySelectorAll('.articles li').length),
+            kinds: [...c].map(x => [...x.querySelectorAll('.kind-group .badge')].map(b => b.textContent)),
+          }").await?;
+        ensure!(shape["people"].as_str().is_some_and(|s| s.contains("林雅婷") && s.contains("陳柏翰")), "{shape}");
+        ensure!(shape["items"] == 7, "{shape}");
+        ensure!(shape["systems"] == json!(["core-banking", "batch-scheduling"]), "{shape}");
+        ensure!(shape["articles"].as_array().is_some_and(|a| a.iter().all(|n| n.as_u64() > Some(0))), "{shape}");
+        ensure!(shape["kinds"][0].as_array().is_some_and(|k| k.iter().any(|x| x == "作業手冊")), "{shape}");
+        Ok(())
+    })
+    .await;
+}
+
+/// Writes docs/screenshot-{search,document,handover}.png at 1366x768.
+#[tokio::test]
+#[ignore = "writes docs/*.png; run with --ignored screenshots"]
+async fn screenshots() {
+    let s = TestServer::start_copy(&bundled_corpus(), |_, _| {});
+    with_browser("screenshots", &s, |p| async move {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::create_dir_all(&docs)?;
+        let shot = |name: &'static str| {
+            let p = p.clone();
+            let path = docs.join(format!("screenshot-{name}.png"));
+            async move {
+                // Fonts and layout settle; nothing is animated.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let png = p.client.screenshot().await?;
+                std::fs::write(&path, png)?;
+                eprintln!("wrote {}", path.display());
+                Ok::<_, anyhow::Error>(())
+            }
+        };
+        p.open("/?q=%E6%97%A5%E7%B5%82%E6%89%B9%E6%AC%A1%20ORA-01555").await?;
+        wait_results(&p, "日終批次 ORA-01555").await?;
+        p.js("document.activeElement.blur()", vec![]).await?;
+        shot("search").await?;
+        p.open(&format!("/doc/{EOD_RUNBOOK}")).await?;
+        p.wait("the document", "return document.querySelectorAll('.related li').length > 0").await?;
+        shot("document").await?;
+        p.open(&format!("/doc/{FAILOVER_TRAINING}")).await?;
+        p.wait("the training record", "return document.querySelectorAll('.segments li').length > 0").await?;
+        shot("training").await?;
+        p.open(&format!("/handover/{HANDOVER}")).await?;
+        p.wait("the handover", "return document.querySelectorAll('.system-card').length > 0").await?;
+        shot("handover").await?;
+        Ok(())
+    })
+    .await;
+}
