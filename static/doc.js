@@ -76,8 +76,14 @@ function paint(page, doc, related, limits) {
         ? h('ul', { class: 'related' }, related.map((r) => h('li', null,
           h('span', { class: `badge kind kind-${r.kind}` }, kindName(r.kind)),
           h('a', { href: r.url || `/doc/${encodeId(r.id)}` }, r.title),
-          h('span', { class: 'reasons' }, (r.reasons || []).map(reason).join(' · ')))))
+          h('span', { class: 'reasons', title: (r.reasons || []).map(reason).join(' · ') }, shortReasons(r.reasons || [])))))
         : h('p', { class: 'muted' }, t('noRelated'))));
+}
+
+/** At most three reasons, then how many more. */
+function shortReasons(reasons) {
+  const shown = reasons.slice(0, 3).map(reason).join(' · ');
+  return reasons.length > 3 ? `${shown} · +${reasons.length - 3}` : shown;
 }
 
 /** Back to the results this page was opened from; else the link goes to `/`. */

@@ -160,36 +160,38 @@ function paint(page, id, ho, doc, fallback) {
         h('div', null, h('dt', null, t('systems')), h('dd', null, list(ho.systems).map((s) => h('span', { class: 'sys' }, s)))),
         typeof ho.score === 'number' ? h('div', null, h('dt', null, t('readiness')), h('dd', null, scoreBar(ho.score))) : null)),
     fallback ? h('p', { class: 'notice' }, t('handoverApiMissing')) : null,
-    h('div', { class: 'ho-grid' },
-      h('section', { class: 'card', 'aria-labelledby': 'plan-title' },
-        h('h2', { id: 'plan-title' }, t('plan'), items.length ? h('span', { class: 'muted count' }, ` ${doneCount}/${items.length}`) : null),
-        items.length
-          ? h('table', { class: 'grid plan' },
-            h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('topic')), h('th', { scope: 'col' }, t('stage')),
-              h('th', { scope: 'col' }, t('due')), h('th', { scope: 'col' }, t('status')))),
-            h('tbody', null, items.map((it) => {
-              const done = it && it.done === true;
-              return h('tr', { class: done ? 'done' : '' },
-                h('td', null, str(it && (it.topic ?? it.title ?? it.item))),
-                h('td', null, str(it && it.stage)),
-                h('td', { class: 'nowrap' }, str(it && it.due)),
-                h('td', null, h('span', { class: done ? 'ok' : 'open' }, done ? `✓ ${t('done')}` : t('notDone'))));
-            })))
+    h('div', { class: 'ho-layout' },
+      h('div', { class: 'ho-main' },
+        h('h2', { class: 'section-title' }, t('perSystem')),
+        perSystem.length
+          ? h('div', { class: 'systems-grid' }, perSystem.map((ps) => systemCard(ps, fallback)))
           : h('p', { class: 'muted' }, '—')),
-      h('section', { class: 'card', 'aria-labelledby': 'conf-title' },
-        h('h2', { id: 'conf-title' }, t('confirmations')),
-        confirmations.length
-          ? h('ul', { class: 'confirmations' }, confirmations.map((c) => h('li', null,
-            h('span', { class: 'nowrap muted' }, str(c && c.date)), ' ',
-            h('strong', null, str(c && (c.by ?? c.name))),
-            c && c.system ? h('span', { class: 'sys' }, str(c.system)) : null,
-            c && c.note ? h('p', null, str(c.note)) : null)))
-          : h('p', { class: 'muted' }, t('noConfirmations')),
-        h('p', null, h('a', { href: `/doc/${encodeId(id)}` }, `${t('viewDocument')} ›`)))),
-    h('h2', { class: 'section-title' }, t('perSystem')),
-    perSystem.length
-      ? h('div', { class: 'systems-grid' }, perSystem.map((ps) => systemCard(ps, fallback)))
-      : h('p', { class: 'muted' }, '—'));
+      h('aside', { class: 'ho-side' },
+        h('section', { class: 'card', 'aria-labelledby': 'plan-title' },
+          h('h2', { id: 'plan-title' }, t('plan'), items.length ? h('span', { class: 'muted count' }, ` ${doneCount}/${items.length}`) : null),
+          items.length
+            ? h('table', { class: 'grid plan' },
+              h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('topic')),
+                h('th', { scope: 'col' }, t('due')), h('th', { scope: 'col' }, t('status')))),
+              h('tbody', null, items.map((it) => {
+                const done = it && it.done === true;
+                return h('tr', { class: done ? 'done' : '' },
+                  h('td', null, str(it && (it.topic ?? it.title ?? it.item)),
+                    it && it.stage ? h('span', { class: 'stage' }, str(it.stage)) : null),
+                  h('td', { class: 'nowrap' }, str(it && it.due)),
+                  h('td', { class: 'nowrap' }, h('span', { class: done ? 'ok' : 'open' }, done ? `✓ ${t('done')}` : t('notDone'))));
+              })))
+            : h('p', { class: 'muted' }, '—')),
+        h('section', { class: 'card', 'aria-labelledby': 'conf-title' },
+          h('h2', { id: 'conf-title' }, t('confirmations')),
+          confirmations.length
+            ? h('ul', { class: 'confirmations' }, confirmations.map((c) => h('li', null,
+              h('span', { class: 'nowrap muted' }, str(c && c.date)), ' ',
+              h('strong', null, str(c && (c.by ?? c.name))),
+              c && c.system ? h('span', { class: 'sys' }, str(c.system)) : null,
+              c && c.note ? h('p', null, str(c.note)) : null)))
+            : h('p', { class: 'muted' }, t('noConfirmations')),
+          h('p', { class: 'doc-link' }, h('a', { href: `/doc/${encodeId(id)}` }, `${t('viewDocument')} ›`))))));
 }
 
 function systemCard(ps, fallback) {

@@ -156,6 +156,8 @@ export function searchView(root, url) {
     controller = new AbortController();
     const mine = ++seq;
     view.setAttribute('aria-busy', 'true');
+    performance.clearMarks('baton:request');
+    performance.mark('baton:request');
     try {
       const [r, l] = await Promise.all([
         api.search(state, { signal: controller.signal, limit: PAGE_SIZE }),

@@ -418,10 +418,14 @@ async fn traditional_chinese_query_finds_the_runbook_with_highlights() {
 
         // First results after typing stopped: from the last keystroke to the
         // results being in the page (reported, not asserted: machines vary).
-        let ms = p.js("const i = performance.getEntriesByName('baton:input').pop();
-                       const r = performance.getEntriesByName('baton:results').pop();
-                       return i && r ? r.startTime - i.startTime : null", vec![]).await?;
-        eprintln!("first results {ms} ms after the last keystroke (debounce included)");
+        let t = p.js("const at = (n) => performance.getEntriesByName(n).pop()?.startTime;
+                       const i = at('baton:input'), q = at('baton:request'), r = at('baton:results');
+                       return i && q && r ? [r - i, q - i, r - q] : null", vec![]).await?;
+        let ms = |i: usize| t[i].as_f64().unwrap_or(f64::NAN);
+        eprintln!(
+            "first results {:.1} ms after the last keystroke ({:.1} ms debounce, {:.1} ms request + search + render)",
+            ms(0), ms(1), ms(2)
+        );
         Ok(())
     })
     .await;
