@@ -44,6 +44,17 @@ export function search(state, { signal, limit = 10 } = {}) {
 }
 
 export const doc = (id, opts) => getJSON(`/api/docs/${encodeId(id)}`, opts);
+
+/** A document and its ETag (what a write's If-Match must name). */
+export async function docWithEtag(id, { signal } = {}) {
+  const res = await fetch(`/api/docs/${encodeId(id)}`, { signal, cache: 'no-cache', headers: { Accept: 'application/json' } });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try { message = (await res.json()).error.message || message; } catch { /* not JSON */ }
+    throw new ApiError(res.status, message);
+  }
+  return { doc: await res.json(), etag: res.headers.get('ETag') || '' };
+}
 export const related = (id, opts) => getJSON(`/api/docs/${encodeId(id)}/related?limit=8`, opts);
 export const handovers = (opts) => getJSON('/api/handovers', opts);
 export const handover = (id, opts) => getJSON(`/api/handovers/${encodeId(id)}`, opts);

@@ -11,6 +11,8 @@ import { handoversView, handoverView } from './handover.js';
 import { problemsView } from './problems.js';
 
 const main = document.getElementById('main');
+// Views restore their own scroll position once their content is loaded.
+history.scrollRestoration = 'manual';
 /** The mounted view: { route, update(url)?, destroy()? }. */
 let current = null;
 
@@ -58,6 +60,10 @@ function render({ focus = false } = {}) {
 /** Goes to an app URL (pushState), or replaces the current entry. */
 export function navigate(href, { replace: rep = false } = {}) {
   const url = new URL(href, location.href);
+  // Remember where we were on this entry, so back can return there.
+  const active = document.activeElement;
+  history.replaceState({ ...(history.state || {}), scrollY: window.scrollY,
+    focusHref: active && active.tagName === 'A' ? active.getAttribute('href') : null }, '');
   if (rep) history.replaceState(history.state, '', url);
   else history.pushState({ app: true }, '', url);
   render({ focus: true });

@@ -9,6 +9,7 @@
 import * as api from './api.js';
 import { daysSince, decodeId, encodeId, h, replace, safeHttpUrl, seconds } from './dom.js';
 import { kindName, reason, relDays, statusName, t } from './i18n.js';
+import { tagEditor } from './tags-editor.js';
 
 /** Front-matter keys shown in the metadata box, in order, per kind. */
 const EXTRA_FIELDS = {
@@ -24,25 +25,31 @@ export function docView(root, _url, route) {
   const controller = new AbortController();
   const page = h('div', { class: 'doc-page', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('loadingPage')));
   replace(root, page);
-  Promise.all([
-    api.doc(id, { signal: controller.signal }),
-    api.related(id, { signal: controller.signal }).catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : { hits: [] })),
-    api.staleLimits(),
-  ]).then(([doc, rel, limits]) => {
-    paint(page, doc, rel.hits || [], limits);
-    if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
-  }).catch((e) => {
-    if (e.name === 'AbortError') return;
-    page.removeAttribute('aria-busy');
-    replace(page, h('section', { class: 'page narrow' },
-      h('h1', null, e.status === 404 ? t('docNotFound') : t('docFailed', { m: e.message })),
-      h('p', { class: 'path' }, id),
-      h('p', null, h('a', { href: '/', 'data-nav': true }, t('backToResults')))));
-  });
+
+  function load(notice) {
+    Promise.all([
+      api.docWithEtag(id, { signal: controller.signal }),
+      api.related(id, { signal: controller.signal }).catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : { hits: [] })),
+      api.staleLimits(),
+    ]).then(([{ doc, etag }, rel, limits]) => {
+      paint(page, doc, rel.hits || [], limits, { etag, reload: load, notice });
+      if (notice) page.querySelector('.training')?.scrollIntoView({ block: 'start' });
+      else if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
+      else if (history.state && typeof history.state.scrollY === 'number') window.scrollTo(0, history.state.scrollY);
+    }).catch((e) => {
+      if (e.name === 'AbortError') return;
+      page.removeAttribute('aria-busy');
+      replace(page, h('section', { class: 'page narrow' },
+        h('h1', null, e.status === 404 ? t('docNotFound') : t('docFailed', { m: e.message })),
+        h('p', { class: 'path' }, id),
+        h('p', null, h('a', { href: '/', 'data-nav': true }, t('backToResults')))));
+    });
+  }
+  load();
   return { destroy: () => controller.abort() };
 }
 
-function paint(page, doc, related, limits) {
+function paint(page, doc, related, limits, edit) {
   page.removeAttribute('aria-busy');
   document.title = `${doc.title} · baton`;
   const meta = doc.meta || {};
@@ -65,7 +72,7 @@ function paint(page, doc, related, limits) {
           h('span', { class: 'path' }, doc.id)),
         h('h1', { id: 'doc-title' }, doc.title),
         metaBox(doc, meta, limits)),
-      doc.kind === 'training' ? trainingBox(doc, meta) : null,
+      doc.kind === 'training' ? trainingBox(doc, meta, edit) : null,
       doc.kind === 'handover' ? h('p', { class: 'callout' },
         h('a', { href: `/handover/${encodeId(doc.id)}` }, `${t('openHandover')} ›`)) : null,
       problemsBox(doc.problems || []),
@@ -151,11 +158,14 @@ export function recordingHref(doc, recording, secs) {
   return `/api/media/${base.map(encodeURIComponent).join('/')}${frag}`;
 }
 
-function trainingBox(doc, meta) {
+function trainingBox(doc, meta, edit) {
   const segments = Array.isArray(meta.segments) ? meta.segments : [];
   const main = recordingHref(doc, meta.recording, null);
+  const editor = edit && edit.etag ? tagEditor(doc, edit.etag, edit.reload) : null;
   return h('section', { class: 'training', 'aria-labelledby': 'rec-title' },
-    h('h2', { id: 'rec-title' }, t('recording')),
+    h('div', { class: 'training-head' }, h('h2', { id: 'rec-title' }, t('recording')), editor ? editor.toggle : null),
+    edit && edit.notice ? h('p', { class: 'editor-status ok', role: 'status' }, edit.notice) : null,
+    editor ? editor.form : null,
     main
       ? h('p', null, h('a', { class: 'btn', href: main, target: '_blank', rel: 'noopener noreferrer' }, `▶ ${t('openRecording')}`),
         meta.duration ? h('span', { class: 'muted' }, ` ${t('duration')} ${text(meta.duration)}`) : null)

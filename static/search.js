@@ -57,6 +57,7 @@ export function searchView(root, url) {
   let seq = 0;
   let timer = 0;
   let limits = {};
+  let painted = false;
   const expanded = new Set();
 
   const input = h('input', {
@@ -166,6 +167,8 @@ export function searchView(root, url) {
       if (mine !== seq) return;
       limits = l;
       paint(r);
+      if (!painted) restore();
+      painted = true;
       performance.clearMarks('baton:results');
       performance.mark('baton:results');
     } catch (e) {
@@ -175,6 +178,16 @@ export function searchView(root, url) {
     } finally {
       if (mine === seq) view.removeAttribute('aria-busy');
     }
+  }
+
+  /** Back from a document: the same scroll position and the result it was opened from. */
+  function restore() {
+    const st = history.state || {};
+    if (st.focusHref) {
+      const a = [...list.querySelectorAll('a.hit-title')].find((x) => x.getAttribute('href') === st.focusHref);
+      if (a) a.focus({ preventScroll: true });
+    }
+    if (typeof st.scrollY === 'number') window.scrollTo(0, st.scrollY);
   }
 
   function paint(r) {
@@ -309,7 +322,7 @@ export function searchView(root, url) {
   }
 
   load();
-  if (!('ontouchstart' in window)) input.focus({ preventScroll: true });
+  if (!(history.state && history.state.focusHref)) input.focus({ preventScroll: true });
 
   return {
     /** Back/forward within the search page: show what that URL holds. */

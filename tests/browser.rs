@@ -98,7 +98,12 @@ fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
 fn browser(test: &str) -> Option<Browser> {
     let chromium = find_binary(
         "BATON_CHROMIUM",
-        &["chromium", "chromium-browser", "google-chrome", "/usr/lib/chromium/chromium"],
+        &[
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "/usr/lib/chromium/chromium",
+        ],
     );
     let chromedriver = find_binary(
         "BATON_CHROMEDRIVER",
@@ -155,7 +160,10 @@ impl Driver {
         let driver = Driver { child, port };
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            ensure!(started.elapsed() < WAIT, "chromedriver did not listen on {port}");
+            ensure!(
+                started.elapsed() < WAIT,
+                "chromedriver did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(driver)
@@ -168,7 +176,10 @@ impl Drop for Driver {
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
             use std::io::{Read, Write};
             let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-            let _ = write!(s, "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            let _ = write!(
+                s,
+                "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            );
             let _ = s.read(&mut [0u8; 256]);
         }
         let started = Instant::now();
@@ -282,7 +293,12 @@ impl Page {
                 return Ok(v);
             }
             if started.elapsed() > WAIT {
-                let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+                let url = self
+                    .client
+                    .current_url()
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or_default();
                 bail!("timed out waiting for {what} (at {url})");
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -328,7 +344,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+            if let Ok(b) = u8::from_str_radix(
+                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                16,
+            ) {
                 out.push(b);
                 i += 3;
                 continue;
@@ -348,7 +367,10 @@ fn bundled_corpus() -> PathBuf {
 fn server() -> TestServer {
     TestServer::start_copy(&bundled_corpus(), |c, _| {
         c.write("training/xss-probe.md", XSS_DOC);
-        c.write("articles/broken-front-matter.md", "---\ntitle: [unclosed\n---\n# 壞掉的前言\n");
+        c.write(
+            "articles/broken-front-matter.md",
+            "---\ntitle: [unclosed\n---\n# 壞掉的前言\n",
+        );
     })
 }
 
@@ -474,34 +496,74 @@ async fn open_a_document_and_back_restores_the_results() {
     let s = server();
     with_browser("open_document", &s, |p| async move {
         let query = "日終批次 ORA-01555";
-        p.open(&format!("/?q={}", "%E6%97%A5%E7%B5%82%E6%89%B9%E6%AC%A1%20ORA-01555")).await?;
+        p.open(&format!(
+            "/?q={}",
+            "%E6%97%A5%E7%B5%82%E6%89%B9%E6%AC%A1%20ORA-01555"
+        ))
+        .await?;
         let before = wait_results(&p, query).await?;
-        p.client.find(Locator::Css("#results .hit a.hit-title")).await?.click().await?;
-        let title = p.wait("the document", "const h = document.getElementById('doc-title'); return h && h.textContent").await?;
+        p.client
+            .find(Locator::Css("#results .hit a.hit-title"))
+            .await?
+            .click()
+            .await?;
+        let title = p
+            .wait(
+                "the document",
+                "const h = document.getElementById('doc-title'); return h && h.textContent",
+            )
+            .await?;
         ensure!(title == before[0]["title"], "opened {title}");
         ensure!(p.path_and_query().await? == format!("/doc/{EOD_RUNBOOK}"));
         // Rendered body, contents from the headings, metadata, related with reasons.
-        let shape = p.js("return {
+        let shape = p
+            .js(
+                "return {
             body: document.querySelectorAll('#doc-body h2').length,
             toc: document.querySelectorAll('.toc a').length,
             meta: [...document.querySelectorAll('.meta dt')].map(d => d.textContent),
             related: document.querySelectorAll('.related li').length,
             reasons: document.querySelector('.related .reasons')?.textContent || '',
-          }", vec![]).await?;
-        ensure!(shape["body"].as_u64() >= Some(2) && shape["toc"].as_u64() >= Some(2), "{shape}");
+          }",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            shape["body"].as_u64() >= Some(2) && shape["toc"].as_u64() >= Some(2),
+            "{shape}"
+        );
         for label in ["類型", "系統", "更新日期", "標籤"] {
-            ensure!(shape["meta"].as_array().is_some_and(|m| m.iter().any(|x| x == label)), "{label} missing: {shape}");
+            ensure!(
+                shape["meta"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|x| x == label)),
+                "{label} missing: {shape}"
+            );
         }
-        ensure!(shape["related"].as_u64() >= Some(1) && !shape["reasons"].as_str().unwrap_or("").is_empty(), "{shape}");
+        ensure!(
+            shape["related"].as_u64() >= Some(1)
+                && !shape["reasons"].as_str().unwrap_or("").is_empty(),
+            "{shape}"
+        );
         // A TOC entry scrolls to its heading.
-        p.client.find(Locator::Css(".toc li:nth-child(2) a")).await?.click().await?;
-        p.wait("the heading anchor", "return location.hash.length > 1 && window.scrollY > 0").await?;
+        p.client
+            .find(Locator::Css(".toc li:nth-child(2) a"))
+            .await?
+            .click()
+            .await?;
+        p.wait(
+            "the heading anchor",
+            "return location.hash.length > 1 && window.scrollY > 0",
+        )
+        .await?;
 
         p.client.back().await?;
         p.client.back().await?;
         let after = wait_results(&p, query).await?;
         ensure!(after == before, "results after back differ");
-        let value = p.js("return document.getElementById('q').value", vec![]).await?;
+        let value = p
+            .js("return document.getElementById('q').value", vec![])
+            .await?;
         ensure!(value == json!(query), "box holds {value}");
         Ok(())
     })
@@ -536,6 +598,15 @@ async fn keyboard_only_from_slash_to_an_opened_result() {
         let title = p.wait("the opened document", "const h = document.getElementById('doc-title'); return h && h.textContent").await?;
         ensure!(title == hits[0]["title"], "{title}");
         ensure!(p.path_and_query().await? == "/doc/incidents/2025/2025-03-14-internet-banking-oomkilled.md");
+        // Back: the same results, and the keyboard is on the result that was opened.
+        p.client.back().await?;
+        p.wait_with(
+            "focus back on the opened result",
+            "return document.activeElement && document.activeElement.getAttribute('href') === arguments[0]",
+            vec![hits[0]["href"].clone()],
+        )
+        .await?;
+        ensure!(wait_results(&p, "OOMKilled").await? == hits);
         Ok(())
     })
     .await;
@@ -640,6 +711,51 @@ async fn handover_list_and_page_render() {
     .await;
 }
 
+#[tokio::test]
+async fn trainers_edit_tags_and_a_stale_etag_says_reload() {
+    let secret = std::sync::Mutex::new(String::new());
+    let s = TestServer::start_copy(&bundled_corpus(), |_, data| {
+        let mut store = baton::auth::TokenStore::load(data).unwrap();
+        *secret.lock().unwrap() = store
+            .add("trainer-lin", baton::auth::Role::Trainer)
+            .unwrap();
+    });
+    let secret = secret.into_inner().unwrap();
+    let addr = s.addr;
+    let corpus = s.corpus.corpus.clone();
+    with_browser("tag_editor", &s, |p| async move {
+        p.open(&format!("/doc/{FAILOVER_TRAINING}")).await?;
+        p.wait("the editor button", "return document.querySelector('.edit-toggle')").await?;
+        p.client.find(Locator::Css(".edit-toggle")).await?.click().await?;
+        p.wait("the token field focused", "return document.activeElement && document.activeElement.id === 'edit-token'").await?;
+        p.type_into("#edit-token", &secret).await?;
+        // Autocomplete comes from /api/tags.
+        p.wait("the tag vocabulary", "return document.querySelectorAll('#tag-vocab option').length > 10").await?;
+        p.type_into("#edit-tag", "交接必看\u{E007}").await?;
+        p.wait("the new chip", "return [...document.querySelectorAll('.edit-chips .chip')].some(c => c.textContent.includes('#交接必看'))").await?;
+        p.client.find(Locator::Css("#tag-editor button[type=submit]")).await?.click().await?;
+        p.wait("the saved record", "return document.querySelector('.editor-status.ok') && [...document.querySelectorAll('.meta a.tag')].some(a => a.textContent === '#交接必看')").await?;
+        let on_disk = std::fs::read_to_string(corpus.join(FAILOVER_TRAINING))?;
+        ensure!(on_disk.contains("交接必看"), "written to the corpus file");
+
+        // Someone else saves while this page shows the old version: 412 -> reload message.
+        p.client.find(Locator::Css(".edit-toggle")).await?.click().await?;
+        p.wait("the editor without asking for the token again", "return document.getElementById('tag-editor') && !document.getElementById('tag-editor').hidden && document.querySelector('.token-row').hidden").await?;
+        let etag = common::http_get(addr, &format!("/api/docs/{FAILOVER_TRAINING}"), &[]).header("etag").unwrap_or_default().to_string();
+        let r = common::http_request(addr, "PUT", &format!("/api/docs/{FAILOVER_TRAINING}/tags"),
+            &[("Authorization", &format!("Bearer {secret}")), ("If-Match", &etag), ("Content-Type", "application/json")],
+            br#"{"tags": ["failover"], "segments": []}"#);
+        ensure!(r.status == 200, "the other trainer's write: {} {}", r.status, r.body);
+        p.client.find(Locator::Css("#tag-editor button[type=submit]")).await?.click().await?;
+        let msg = p.wait("the conflict message", "const s = document.querySelector('.editor-status.error'); return s && s.textContent").await?;
+        ensure!(msg.as_str().is_some_and(|m| m.contains("有人") && m.contains("重新載入")), "{msg}");
+        p.client.find(Locator::Css(".editor-status.error button")).await?.click().await?;
+        p.wait("the newer version", "return document.querySelectorAll('.segments li').length === 0 && [...document.querySelectorAll('.meta a.tag')].map(a => a.textContent).join() === '#failover'").await?;
+        Ok(())
+    })
+    .await;
+}
+
 /// Writes docs/screenshot-{search,document,handover}.png at 1366x768.
 #[tokio::test]
 #[ignore = "writes docs/*.png; run with --ignored screenshots"]
@@ -660,18 +776,31 @@ async fn screenshots() {
                 Ok::<_, anyhow::Error>(())
             }
         };
-        p.open("/?q=%E6%97%A5%E7%B5%82%E6%89%B9%E6%AC%A1%20ORA-01555").await?;
+        p.open("/?q=%E6%97%A5%E7%B5%82%E6%89%B9%E6%AC%A1%20ORA-01555")
+            .await?;
         wait_results(&p, "日終批次 ORA-01555").await?;
         p.js("document.activeElement.blur()", vec![]).await?;
         shot("search").await?;
         p.open(&format!("/doc/{EOD_RUNBOOK}")).await?;
-        p.wait("the document", "return document.querySelectorAll('.related li').length > 0").await?;
+        p.wait(
+            "the document",
+            "return document.querySelectorAll('.related li').length > 0",
+        )
+        .await?;
         shot("document").await?;
         p.open(&format!("/doc/{FAILOVER_TRAINING}")).await?;
-        p.wait("the training record", "return document.querySelectorAll('.segments li').length > 0").await?;
+        p.wait(
+            "the training record",
+            "return document.querySelectorAll('.segments li').length > 0",
+        )
+        .await?;
         shot("training").await?;
         p.open(&format!("/handover/{HANDOVER}")).await?;
-        p.wait("the handover", "return document.querySelectorAll('.system-card').length > 0").await?;
+        p.wait(
+            "the handover",
+            "return document.querySelectorAll('.system-card').length > 0",
+        )
+        .await?;
         shot("handover").await?;
         Ok(())
     })

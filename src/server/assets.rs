@@ -49,6 +49,7 @@ static ASSETS: &[Asset] = assets![
     "doc.js" => JS,
     "handover.js" => JS,
     "problems.js" => JS,
+    "tags-editor.js" => JS,
 ];
 
 /// Placeholder in `index.html` replaced by [`version`].
