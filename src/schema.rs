@@ -628,12 +628,18 @@ fn validate_handover(
             Some(f) if !fields.contains_key(f.get_ref()) => {
                 return Err(at(
                     f.span(),
-                    format!("handover: with_field '{}' is not a declared field", f.get_ref()),
+                    format!(
+                        "handover: with_field '{}' is not a declared field",
+                        f.get_ref()
+                    ),
                 ))
             }
             other => other.as_ref().map(|f| f.get_ref().clone()),
         };
-        let label = r.label.clone().unwrap_or_else(|| format!("{kind} document"));
+        let label = r
+            .label
+            .clone()
+            .unwrap_or_else(|| format!("{kind} document"));
         required.push(RequiredKind {
             kind,
             with_field,
@@ -650,7 +656,9 @@ fn validate_handover(
         Some(m) if *m.get_ref() == 0 || *m.get_ref() > MAX_INCIDENT_WINDOW_MONTHS => {
             return Err(at(
                 m.span(),
-                format!("handover: incident_window_months must be 1 to {MAX_INCIDENT_WINDOW_MONTHS}"),
+                format!(
+                    "handover: incident_window_months must be 1 to {MAX_INCIDENT_WINDOW_MONTHS}"
+                ),
             ))
         }
         Some(m) => *m.get_ref(),

@@ -300,7 +300,11 @@ fn yaml_precise(text: &str, raw: &str, edits: &[Edit]) -> Option<String> {
             } => yaml_set_in_list(&new_raw, key, *index, field, value, nl)?,
         };
     }
-    Some(format!("{}{new_raw}{}", &text[..raw_start], &text[raw_end..]))
+    Some(format!(
+        "{}{new_raw}{}",
+        &text[..raw_start],
+        &text[raw_end..]
+    ))
 }
 
 /// Leading spaces of a line.
@@ -379,7 +383,11 @@ fn yaml_set_in_list(
     let flow = yaml_flow(value);
     for i in first..end {
         let line = &entry[lines[i].clone()];
-        let content_at = if i == first { key_indent } else { indent_of(line) };
+        let content_at = if i == first {
+            key_indent
+        } else {
+            indent_of(line)
+        };
         if content_at != key_indent || line.len() <= content_at {
             continue;
         }
@@ -457,7 +465,10 @@ pub fn create_new_atomically(
         Err(WriteBackError::Io {
             action: "find a free name in",
             path: dir.to_path_buf(),
-            source: io::Error::new(io::ErrorKind::AlreadyExists, "every candidate name is taken"),
+            source: io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "every candidate name is taken",
+            ),
         })
     })();
     // The temp name is only a staging link; the new file keeps its own.
