@@ -45,10 +45,11 @@ impl DocSummary {
         super::scalar(self.meta.get(key)?)
     }
 
-    /// A front-matter date as a UTC day.
+    /// A front-matter date as the day written (an incident at 00:05+08:00
+    /// happened on that day, not on the previous UTC one).
     pub fn date(&self, key: &str) -> Option<NaiveDate> {
         let s = self.text(key)?;
-        crate::document::parse_date(&s).map(|d| d.with_timezone(&chrono::Utc).date_naive())
+        crate::document::parse_date(&s).map(|d| d.date_naive())
     }
 
     /// From a parsed document.
