@@ -114,6 +114,16 @@ pub fn update_document(
     if_match: &str,
     updates: &[(&str, Value)],
 ) -> Result<UpdateOutcome, WriteBackError> {
+    rewrite(path, if_match, |text| set_front_matter_keys(text, updates))
+}
+
+/// Under the write lock: reads `path`, checks `if_match` against its
+/// content, computes the new text with `edit` and replaces the file atomically.
+fn rewrite(
+    path: &Path,
+    if_match: &str,
+    edit: impl FnOnce(&str) -> Result<String, WriteBackError>,
+) -> Result<UpdateOutcome, WriteBackError> {
     let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let old = fs::read(path).map_err(io_err("read", path))?;
     let current_etag = content_etag(&old);
@@ -123,9 +133,9 @@ pub fn update_document(
     let text = std::str::from_utf8(&old).map_err(|e| {
         WriteBackError::UnsupportedFrontMatter(format!("the file is not valid UTF-8 ({e})"))
     })?;
-    let new = set_front_matter_keys(text, updates)?.into_bytes();
+    let new = edit(text)?.into_bytes();
     write_atomically(path, &new)?;
-    tracing::info!(path = %path.display(), before = %current_etag, keys = updates.len(), "front matter written back");
+    tracing::info!(path = %path.display(), before = %current_etag, "front matter written back");
     Ok(UpdateOutcome {
         etag: content_etag(&new),
         bytes: new,
@@ -180,22 +190,7 @@ pub fn edit_document(
     if_match: &str,
     edits: &[Edit],
 ) -> Result<UpdateOutcome, WriteBackError> {
-    let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let old = fs::read(path).map_err(io_err("read", path))?;
-    let current_etag = content_etag(&old);
-    if !etag_matches(if_match, &current_etag) {
-        return Err(WriteBackError::Stale { current_etag });
-    }
-    let text = std::str::from_utf8(&old).map_err(|e| {
-        WriteBackError::UnsupportedFrontMatter(format!("the file is not valid UTF-8 ({e})"))
-    })?;
-    let new = apply_edits(text, edits)?.into_bytes();
-    write_atomically(path, &new)?;
-    tracing::info!(path = %path.display(), before = %current_etag, edits = edits.len(), "front matter edited");
-    Ok(UpdateOutcome {
-        etag: content_etag(&new),
-        bytes: new,
-    })
+    rewrite(path, if_match, |text| apply_edits(text, edits))
 }
 
 /// Applies `edits` to the front matter of `text`, keeping every other byte.
@@ -1258,6 +1253,17 @@ mod tests {
         let text = "+++\ntitle = \"T\"\n\n[[confirmations]]\nby = \"A\"\n+++\nbody\n";
         let out = apply_edits(text, &edit).unwrap();
         assert!(out.starts_with("+++\ntitle = \"T\"\n"), "{out}");
+        let toml_item = "+++\ntitle = \"T\"\n\n[[items]]\ntopic = \"a\"\ndone = false\n+++\nbody\n";
+        let done = [Edit::SetInList {
+            key: "items".into(),
+            index: 0,
+            field: "done".into(),
+            value: json!(true),
+        }];
+        assert_eq!(
+            apply_edits(toml_item, &done).unwrap(),
+            "+++\ntitle = \"T\"\n\n[[items]]\ndone = true\ntopic = \"a\"\n+++\nbody\n"
+        );
         assert!(out.ends_with("by = \"B\"\n+++\nbody\n"), "{out}");
         let crlf = "---\r\ntitle: T\r\nconfirmations:\r\n  - by: A\r\n---\r\nbody\r\n";
         assert_eq!(

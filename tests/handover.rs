@@ -36,8 +36,11 @@ fn indexed_corpus() -> TestCorpus {
     t
 }
 
-/// `(system, score, [(code, message, doc)])` per system.
-fn summary(r: &Readiness) -> Vec<(String, u32, Vec<(String, String, Option<String>)>)> {
+/// `(code, message, doc)` of a gap.
+type GapRow = (String, String, Option<String>);
+
+/// `(system, score, gaps)` per system.
+fn summary(r: &Readiness) -> Vec<(String, u32, Vec<GapRow>)> {
     r.systems
         .iter()
         .map(|s| {
@@ -51,7 +54,7 @@ fn summary(r: &Readiness) -> Vec<(String, u32, Vec<(String, String, Option<Strin
         .collect()
 }
 
-fn gap(code: &str, message: &str, doc: Option<&str>) -> (String, String, Option<String>) {
+fn gap(code: &str, message: &str, doc: Option<&str>) -> GapRow {
     (code.into(), message.into(), doc.map(str::to_string))
 }
 

@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::api::blocking;
 use super::error::ApiError;
 use super::tags::authorize;
 use super::{write, AppState};
@@ -45,9 +46,9 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-/// One handover in the list.
+/// What the list and the page both say about a handover.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct HandoverSummary {
+pub struct HandoverHead {
     /// Document id.
     pub id: String,
     /// Title.
@@ -60,12 +61,20 @@ pub struct HandoverSummary {
     pub systems: Vec<String>,
     /// planned, in-progress, confirmed, follow-up or closed.
     pub status: String,
-    /// Readiness score of the least ready system (0-100).
-    pub score: u32,
     /// Start date.
     pub start: Option<String>,
     /// End date.
     pub end: Option<String>,
+    /// Readiness score of the least ready system (0-100).
+    pub score: u32,
+}
+
+/// One handover in the list.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HandoverSummary {
+    /// Id, people, systems, status, dates, score.
+    #[serde(flatten)]
+    pub head: HandoverHead,
     /// Plan items done.
     pub items_done: usize,
     /// Plan items in all.
@@ -115,24 +124,9 @@ pub struct FeedbackNote {
 /// `GET /api/handovers/{id}`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoverDetail {
-    /// Document id.
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// Outgoing engineer.
-    pub from: String,
-    /// Incoming engineer.
-    pub to: String,
-    /// Systems handed over.
-    pub systems: Vec<String>,
-    /// Status.
-    pub status: String,
-    /// Start date.
-    pub start: Option<String>,
-    /// End date.
-    pub end: Option<String>,
-    /// Least ready system's score.
-    pub score: u32,
+    /// Id, people, systems, status, dates, score.
+    #[serde(flatten)]
+    pub head: HandoverHead,
     /// The day readiness was judged on.
     pub today: String,
     /// The plan, with articles per item.
@@ -149,29 +143,29 @@ pub struct HandoverDetail {
     pub etag: String,
 }
 
-fn summary(catalog: &Catalog, state: &AppState, h: Handover, today: NaiveDate) -> HandoverSummary {
-    let score = readiness::readiness(catalog, &state.index.schema, &h, today).score;
-    HandoverSummary {
-        score,
-        items_done: h.items.iter().filter(|i| i.done).count(),
-        items_total: h.items.len(),
-        id: h.id,
-        title: h.title,
-        from: h.from,
-        to: h.to,
-        systems: h.systems,
-        status: h.status,
-        start: h.start,
-        end: h.end,
+impl HandoverHead {
+    fn new(h: &Handover, score: u32) -> HandoverHead {
+        HandoverHead {
+            id: h.id.clone(),
+            title: h.title.clone(),
+            from: h.from.clone(),
+            to: h.to.clone(),
+            systems: h.systems.clone(),
+            status: h.status.clone(),
+            start: h.start.clone(),
+            end: h.end.clone(),
+            score,
+        }
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
+fn summary(catalog: &Catalog, state: &AppState, h: &Handover, today: NaiveDate) -> HandoverSummary {
+    let score = readiness::readiness(catalog, &state.index.schema, h, today).score;
+    HandoverSummary {
+        head: HandoverHead::new(h, score),
+        items_done: h.items.iter().filter(|i| i.done).count(),
+        items_total: h.items.len(),
+    }
 }
 
 /// Every handover with its readiness score.
@@ -183,9 +177,9 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<HandoverLis
         let mut handovers: Vec<HandoverSummary> = catalog
             .handovers()
             .into_iter()
-            .map(|h| summary(&catalog, &state, h, today))
+            .map(|h| summary(&catalog, &state, &h, today))
             .collect();
-        handovers.sort_by(|a, b| b.start.cmp(&a.start).then(a.id.cmp(&b.id)));
+        handovers.sort_by(|a, b| (b.head.start.cmp(&a.head.start)).then(a.head.id.cmp(&b.head.id)));
         Ok(HandoverList { handovers })
     })
     .await?;
@@ -260,15 +254,7 @@ fn handover_detail(
         .collect();
     feedback.sort_by(|a, b| b.date.cmp(&a.date).then(a.id.cmp(&b.id)));
     Ok(HandoverDetail {
-        id: h.id,
-        title: h.title,
-        from: h.from,
-        to: h.to,
-        systems: h.systems,
-        status: h.status,
-        start: h.start,
-        end: h.end,
-        score: ready.score,
+        head: HandoverHead::new(&h, ready.score),
         today: ready.today,
         items,
         confirmations: h.confirmations,
