@@ -11,10 +11,12 @@
 pub mod api;
 pub mod assets;
 pub mod error;
+pub mod handovers;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod tags;
+pub mod write;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -194,6 +196,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/suggest", get(api::suggest))
         .route("/api/docs/{*id}", get(api::doc_route).put(tags::put_tags))
         .route("/api/tags", get(tags::vocabulary))
+        .route("/api/handovers", get(handovers::list))
+        .route("/api/handovers/{*id}", get(handovers::detail).post(handovers::post_route))
+        .route("/api/feedback", axum::routing::post(handovers::feedback))
         .route("/api/problems", get(api::problems))
         .route("/api/health", get(api::health))
         .route("/api/ready", get(api::ready))

@@ -23,10 +23,10 @@ use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
 
 use super::error::ApiError;
-use super::AppState;
+use super::{write, AppState};
 use crate::auth::{Role, StoredToken};
 use crate::doc_id::DocId;
-use crate::write_back::{self, WriteBackError};
+use crate::write_back;
 
 /// Longest tag, in characters: tags are labels, not sentences.
 const MAX_TAG_CHARS: usize = 40;
@@ -232,11 +232,7 @@ pub async fn put_tags(
         ));
     };
     let token = authorize(&state, &headers, peer.ip(), Role::Trainer)?;
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .ok_or(ApiError::PreconditionRequired)?;
+    let if_match = write::if_match(&headers)?;
     let request: TagsRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid body: {e}; expected {{\"tags\": [...], \"segments\": [{{\"at\", \"label\", \"tags\"}}]}}")))?;
     let tags = normalize_tags(&request.tags).map_err(ApiError::BadRequest)?;
@@ -271,19 +267,11 @@ fn write_tags(
     }
     let updates = [("tags", json!(tags)), ("segments", json!(segments))];
     let outcome =
-        write_back::update_document(&entry.path, if_match, &updates).map_err(|e| match e {
-            WriteBackError::Stale { current_etag } => ApiError::PreconditionFailed(current_etag),
-            other => ApiError::internal(other),
-        })?;
+        write_back::update_document(&entry.path, if_match, &updates).map_err(write::write_error)?;
     // Read-your-writes: index the new content before answering.
-    let mut doc = crate::document::parse_bytes(id.clone(), &outcome.bytes, &state.index.schema);
-    doc.mtime = std::fs::metadata(&entry.path)
-        .map(|m| crate::document::mtime_nanos(&m))
-        .unwrap_or(0);
-    state.writer.upsert(doc)?;
-    state.writer.commit()?;
+    write::reindex(state, &id, &entry.path, &outcome.bytes)?;
     tracing::info!(id = %id, token = %token.name, tags = tags.len(), segments = segments.len(), "tags written");
-    audit(state, token, "tags", &id, &outcome.etag);
+    write::audit(state, token, "tags", &id, &outcome.etag);
     Ok(TagsResponse {
         id: id.to_string(),
         etag: outcome.etag,
@@ -292,32 +280,8 @@ fn write_tags(
     })
 }
 
-/// File in the data folder with one JSON line per successful write.
-pub const AUDIT_FILE: &str = "audit.log";
-
-/// Appends who wrote what, when, to the audit log. A failure to log is
-/// reported but does not undo the write, which has already happened.
-fn audit(state: &AppState, token: &StoredToken, action: &str, id: &DocId, etag: &str) {
-    use std::io::Write;
-    let line = json!({
-        "time": chrono::Utc::now().to_rfc3339(),
-        "token": token.name,
-        "role": token.role,
-        "action": action,
-        "id": id.as_str(),
-        "etag": etag,
-    });
-    let path = state.data.join(AUDIT_FILE);
-    let result = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        // One write call per line, so concurrent writers never interleave.
-        .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
-    if let Err(e) = result {
-        tracing::error!(path = %path.display(), error = %e, "cannot append to the audit log");
-    }
-}
+/// Kept for callers of the old path; the audit log is shared by every write route.
+pub use super::write::AUDIT_FILE;
 
 /// The tag vocabulary.
 #[derive(Serialize, utoipa::ToSchema)]
