@@ -9,7 +9,7 @@
 
 import * as api from './api.js';
 import { decodeId, encodeId, h, replace } from './dom.js';
-import { kindName, statusName, t } from './i18n.js';
+import { kindName, requiredLabel, stageName, statusName, t } from './i18n.js';
 
 /** Order of article groups: what a new owner reads first. */
 const KIND_ORDER = ['system', 'runbook', 'incident', 'training', 'faq', 'contact', 'change', 'article', 'handover'];
@@ -19,7 +19,8 @@ const str = (v) => (v === undefined || v === null ? '' : Array.isArray(v) ? v.jo
 
 function scoreBar(score) {
   if (typeof score !== 'number' || !Number.isFinite(score)) return null;
-  const pct = Math.round(score <= 1 ? score * 100 : score);
+  // The API reports 0-100; a fraction (0.87) is read as a share.
+  const pct = Math.round(score < 1 && !Number.isInteger(score) ? score * 100 : score);
   const level = pct >= 80 ? 'good' : pct >= 50 ? 'mid' : 'low';
   const bar = h('span', { class: 'bar-fill' });
   bar.style.width = `${Math.max(0, Math.min(100, pct))}%`;
@@ -49,13 +50,14 @@ export function handoversView(root) {
       h('thead', null, h('tr', null,
         h('th', { scope: 'col' }, t('handovers')), h('th', { scope: 'col' }, t('from') + ' → ' + t('to')),
         h('th', { scope: 'col' }, t('systems')), h('th', { scope: 'col' }, t('period')),
-        h('th', { scope: 'col' }, t('status')), h('th', { scope: 'col' }, t('readiness')))),
+        h('th', { scope: 'col' }, t('status')), h('th', { scope: 'col' }, t('progress')), h('th', { scope: 'col' }, t('readiness')))),
       h('tbody', null, items.map((x) => h('tr', null,
         h('td', null, h('a', { href: `/handover/${encodeId(x.id)}` }, x.title || x.id)),
         h('td', null, `${str(x.from)} → ${str(x.to)}`),
         h('td', null, list(x.systems).map((s) => h('span', { class: 'sys' }, s))),
         h('td', { class: 'nowrap' }, [x.start, x.end].filter(Boolean).join(' – ')),
         h('td', null, statusBadge(x.status)),
+        h('td', { class: 'nowrap' }, typeof x.items_total === 'number' ? `${x.items_done ?? 0}/${x.items_total}` : '—'),
         h('td', null, scoreBar(x.score)))))));
   }).catch((e) => {
     if (e.name === 'AbortError') return;
@@ -177,7 +179,11 @@ function paint(page, id, ho, doc, fallback) {
                 const done = it && it.done === true;
                 return h('tr', { class: done ? 'done' : '' },
                   h('td', null, str(it && (it.topic ?? it.title ?? it.item)),
-                    it && it.stage ? h('span', { class: 'stage' }, str(it.stage)) : null),
+                    it && it.stage ? h('span', { class: 'stage' }, stageName(it.stage)) : null,
+                    list(it && it.articles).length
+                      ? h('span', { class: 'item-articles' }, `${t('itemArticles')}: `,
+                        list(it.articles).slice(0, 3).map((a, i) => [i ? ' · ' : '', h('a', { href: a.url || `/doc/${encodeId(a.id)}` }, a.title || a.id)]))
+                      : null),
                   h('td', { class: 'nowrap' }, str(it && it.due)),
                   h('td', { class: 'nowrap' }, h('span', { class: done ? 'ok' : 'open' }, done ? `✓ ${t('done')}` : t('notDone'))));
               })))
@@ -191,7 +197,37 @@ function paint(page, id, ho, doc, fallback) {
               c && c.system ? h('span', { class: 'sys' }, str(c.system)) : null,
               c && c.note ? h('p', null, str(c.note)) : null)))
             : h('p', { class: 'muted' }, t('noConfirmations')),
-          h('p', { class: 'doc-link' }, h('a', { href: `/doc/${encodeId(id)}` }, `${t('viewDocument')} ›`))))));
+          h('p', { class: 'doc-link' }, h('a', { href: `/doc/${encodeId(id)}` }, `${t('viewDocument')} ›`))),
+        list(ho.feedback).length
+          ? h('section', { class: 'card', 'aria-labelledby': 'feedback-title' },
+            h('h2', { id: 'feedback-title' }, t('feedback')),
+            h('ul', { class: 'confirmations' }, list(ho.feedback).map((f) => h('li', null,
+              h('span', { class: 'nowrap muted' }, str(f && f.date)), ' ',
+              h('a', { href: `/doc/${encodeId(String(f.id))}` }, str(f && (f.title || f.id))),
+              f && f.author ? h('span', { class: 'muted' }, ` · ${str(f.author)}`) : null))))
+          : null)));
+}
+
+/** A readiness gap in the interface language; the API's English message otherwise. */
+function gapText(g, ps) {
+  const link = g.doc ? h('a', { href: `/doc/${encodeId(String(g.doc))}` }, String(g.doc)) : null;
+  const msg = String(g.message || '');
+  switch (g.code) {
+    case 'missing_kind': {
+      const m = /^no (.+) for /.exec(msg);
+      return h('span', null, m ? t('gapMissing', { what: requiredLabel(m[1]) }) : msg);
+    }
+    case 'incident_without_runbook':
+      return h('span', null, t('gapIncident'), link);
+    case 'stale_doc': {
+      const s = list(ps.stale).find((x) => x && x.id === g.doc);
+      return s ? h('span', null, t('gapStale', { age: s.age_days, limit: s.limit_days }), link) : h('span', null, msg);
+    }
+    case 'no_owner':
+      return h('span', null, t('gapNoOwner'), link);
+    default:
+      return h('span', null, msg, link ? [' ', link] : null);
+  }
 }
 
 function systemCard(ps, fallback) {
@@ -205,10 +241,9 @@ function systemCard(ps, fallback) {
     fallback ? null : h('div', { class: 'gaps' },
       h('h4', null, t('gaps')),
       gaps.length
-        ? h('ul', null, gaps.map((g) => h('li', { class: 'gap', dataset: { code: str(g && g.code) } },
+        ? h('ul', null, gaps.map((g) => h('li', { class: `gap sev-${str(g && g.severity) || 'error'}`, dataset: { code: str(g && g.code) }, title: str(g && g.message) },
           h('span', { class: 'gap-icon', 'aria-hidden': 'true' }, '!'),
-          h('span', null, str(g && g.message)),
-          g && g.doc ? [' ', h('a', { href: `/doc/${encodeId(String(g.doc))}` }, String(g.doc))] : null)))
+          gapText(g || {}, ps))))
         : h('p', { class: 'ok' }, `✓ ${t('noGaps')}`)),
     h('div', { class: 'articles' },
       h('h4', null, t('toRead')),

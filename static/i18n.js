@@ -4,6 +4,7 @@
 
 const STRINGS = {
   'zh-Hant': {
+    gapMissing: '缺少{what}', gapIncident: '事故沒有連結的處理手冊，請撰寫並連結：', gapStale: '已 {age} 天未更新（期限 {limit} 天）：', gapNoOwner: '沒有負責人，請在前言加上 owner：', progress: '進度', feedback: '接手回饋', itemArticles: '相關文章', statusClosed: '已結案', requiredLabels: { 'system overview': '系統架構文件', runbook: '作業手冊', 'fault-handling procedure': '故障處理程序', 'contact document': '聯絡窗口文件', 'training session': '教育訓練紀錄' }, stages: { preparation: '準備', documentation: '文件', 'knowledge-transfer': '知識移轉', practice: '實作', confirmation: '確認', 'follow-up': '後續追蹤' },
     editTags: '編輯標籤與時間軸', token: 'API 權杖（講師以上）', tokenHint: '只保存在這個分頁，關閉即清除', addTag: '新增標籤', addTagPlaceholder: '輸入標籤後按 Enter', segTime: '時間', segLabel: '內容', segTags: '標籤（以逗號分隔）', removeSegment: '刪除第 {n} 段', addSegment: '新增段落', save: '儲存', cancel: '取消', saving: '儲存中…', saved: '已儲存。', conflict: '有人在您編輯時修改了這份文件。請重新載入最新版本後再編輯（您的修改尚未儲存）。', reload: '重新載入', tokenMissing: '請輸入 API 權杖。', tokenRejected: '權杖無效，請重新輸入。', tokenForbidden: '這個權杖沒有講師（trainer）權限。', tooMany: '失敗次數過多，請一分鐘後再試。',
     brand: '交接知識庫', skip: '跳至主要內容', mainNav: '主選單', language: '介面語言',
     navSearch: '搜尋', navHandovers: '交接', navProblems: '檔案問題',
@@ -47,6 +48,7 @@ const STRINGS = {
     kinds: { system: '系統架構', runbook: '作業手冊', incident: '事故紀錄', training: '教育訓練', handover: '交接計畫', change: '變更紀錄', contact: '聯絡窗口', faq: '常見問題', article: '文章' },
   },
   'zh-Hans': {
+    gapMissing: '缺少{what}', gapIncident: '事故没有关联的处理手册，请编写并关联：', gapStale: '已 {age} 天未更新（期限 {limit} 天）：', gapNoOwner: '没有负责人，请在前言加上 owner：', progress: '进度', feedback: '接手反馈', itemArticles: '相关文章', statusClosed: '已结案', requiredLabels: { 'system overview': '系统架构文档', runbook: '运维手册', 'fault-handling procedure': '故障处理流程', 'contact document': '联系窗口文档', 'training session': '培训记录' }, stages: { preparation: '准备', documentation: '文档', 'knowledge-transfer': '知识转移', practice: '实操', confirmation: '确认', 'follow-up': '后续跟进' },
     editTags: '编辑标签与时间轴', token: 'API 令牌（讲师及以上）', tokenHint: '只保存在这个标签页，关闭即清除', addTag: '添加标签', addTagPlaceholder: '输入标签后按 Enter', segTime: '时间', segLabel: '内容', segTags: '标签（以逗号分隔）', removeSegment: '删除第 {n} 段', addSegment: '添加段落', save: '保存', cancel: '取消', saving: '保存中…', saved: '已保存。', conflict: '有人在您编辑时修改了这份文档。请重新加载最新版本后再编辑（您的修改尚未保存）。', reload: '重新加载', tokenMissing: '请输入 API 令牌。', tokenRejected: '令牌无效，请重新输入。', tokenForbidden: '这个令牌没有讲师（trainer）权限。', tooMany: '失败次数过多，请一分钟后再试。',
     brand: '交接知识库', skip: '跳至主要内容', mainNav: '主菜单', language: '界面语言',
     navSearch: '搜索', navHandovers: '交接', navProblems: '文件问题',
@@ -90,6 +92,7 @@ const STRINGS = {
     kinds: { system: '系统架构', runbook: '运维手册', incident: '事故记录', training: '培训', handover: '交接计划', change: '变更记录', contact: '联系窗口', faq: '常见问题', article: '文章' },
   },
   en: {
+    gapMissing: 'No {what}', gapIncident: 'Incident without a linked runbook; write one and link it: ', gapStale: 'Not updated for {age} days (limit {limit}): ', gapNoOwner: 'No owner; add `owner:` to its front matter: ', progress: 'Progress', feedback: 'Feedback', itemArticles: 'Related', statusClosed: 'closed', requiredLabels: {}, stages: {},
     editTags: 'Edit tags and segments', token: 'API token (trainer or above)', tokenHint: 'kept in this tab only, gone when it closes', addTag: 'Add tag', addTagPlaceholder: 'Type a tag, press Enter', segTime: 'Time', segLabel: 'Label', segTags: 'Tags (comma-separated)', removeSegment: 'Remove segment {n}', addSegment: 'Add segment', save: 'Save', cancel: 'Cancel', saving: 'Saving…', saved: 'Saved.', conflict: 'Someone changed this document while you were editing. Reload the latest version and edit again (your changes were not saved).', reload: 'Reload', tokenMissing: 'Enter your API token.', tokenRejected: 'The token was rejected; enter it again.', tokenForbidden: 'This token does not have the trainer role.', tooMany: 'Too many failures; try again in a minute.',
     brand: 'Handover knowledge base', skip: 'Skip to main content', mainNav: 'Main', language: 'Interface language',
     navSearch: 'Search', navHandovers: 'Handovers', navProblems: 'File problems',
@@ -203,8 +206,18 @@ export function reason(r) {
   return s;
 }
 
+/** A handover plan stage in the interface language. */
+export function stageName(s) {
+  return STRINGS[current].stages?.[s] ?? String(s ?? '');
+}
+
+/** A required-document label of the readiness rules ("contact document"). */
+export function requiredLabel(l) {
+  return STRINGS[current].requiredLabels?.[l] ?? String(l ?? '');
+}
+
 /** A handover status in the interface language. */
 export function statusName(s) {
-  const key = { planned: 'statusPlanned', 'in-progress': 'statusInProgress', in_progress: 'statusInProgress', active: 'statusInProgress', done: 'statusDone', completed: 'statusDone', complete: 'statusDone', cancelled: 'statusCancelled', canceled: 'statusCancelled', confirmed: 'statusConfirmed', 'follow-up': 'statusFollowUp' }[String(s || '').toLowerCase()];
+  const key = { planned: 'statusPlanned', 'in-progress': 'statusInProgress', in_progress: 'statusInProgress', active: 'statusInProgress', done: 'statusDone', completed: 'statusDone', complete: 'statusDone', cancelled: 'statusCancelled', canceled: 'statusCancelled', confirmed: 'statusConfirmed', 'follow-up': 'statusFollowUp', closed: 'statusClosed' }[String(s || '').toLowerCase()];
   return key ? t(key) : String(s || '');
 }

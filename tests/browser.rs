@@ -686,7 +686,7 @@ async fn language_switch_is_remembered_and_problems_are_linked() {
 }
 
 #[tokio::test]
-async fn handover_list_and_page_render() {
+async fn handover_pages_show_per_system_articles_and_gaps() {
     let s = server();
     with_browser("handover_pages", &s, |p| async move {
         p.open("/handovers").await?;
@@ -706,6 +706,27 @@ async fn handover_list_and_page_render() {
         ensure!(shape["systems"] == json!(["core-banking", "batch-scheduling"]), "{shape}");
         ensure!(shape["articles"].as_array().is_some_and(|a| a.iter().all(|n| n.as_u64() > Some(0))), "{shape}");
         ensure!(shape["kinds"][0].as_array().is_some_and(|k| k.iter().any(|x| x == "作業手冊")), "{shape}");
+        ensure!(
+            p.js("return document.querySelector('.notice')", vec![]).await? == Value::Null,
+            "the handover API answered, so no fallback notice"
+        );
+
+        // A handover with readiness gaps: missing contacts, a stale runbook.
+        p.open("/handover/handovers/payment-gateway-vendor-exit.md").await?;
+        let gaps = p.wait("the payment-gateway gaps", "const c = document.querySelector('.system-card[data-system=payment-gateway]');
+            return c && c.querySelectorAll('.gap').length && {
+              gaps: [...c.querySelectorAll('.gap')].map(g => [g.dataset.code, g.textContent, g.querySelector('a')?.getAttribute('href') || null]),
+              kinds: [...c.querySelectorAll('.kind-group .badge')].map(b => b.textContent),
+              score: c.querySelector('.score-num')?.textContent,
+            }").await?;
+        let list = gaps["gaps"].as_array().cloned().unwrap_or_default();
+        ensure!(list.iter().any(|g| g[0] == "missing_kind" && g[1].as_str().is_some_and(|t| t.contains("缺少聯絡窗口文件"))), "{gaps}");
+        ensure!(
+            list.iter().any(|g| g[0] == "stale_doc" && g[2] == "/doc/runbooks/payment-gateway/weblogic-legacy-failover.md"),
+            "{gaps}"
+        );
+        ensure!(gaps["kinds"].as_array().is_some_and(|k| k.iter().any(|x| x == "作業手冊") && k.iter().any(|x| x == "事故紀錄")), "{gaps}");
+        ensure!(gaps["score"].as_str().is_some_and(|s| s.ends_with('%')), "{gaps}");
         Ok(())
     })
     .await;
@@ -795,13 +816,21 @@ async fn screenshots() {
         )
         .await?;
         shot("training").await?;
-        p.open(&format!("/handover/{HANDOVER}")).await?;
+        p.open("/handover/handovers/payment-gateway-vendor-exit.md")
+            .await?;
         p.wait(
             "the handover",
-            "return document.querySelectorAll('.system-card').length > 0",
+            "return document.querySelectorAll('.system-card .gap').length > 0",
         )
         .await?;
         shot("handover").await?;
+        p.open("/handovers").await?;
+        p.wait(
+            "the handover list",
+            "return document.querySelectorAll('.handover-list tbody tr').length > 0",
+        )
+        .await?;
+        shot("handovers").await?;
         Ok(())
     })
     .await;
