@@ -20,7 +20,7 @@ const EXTRA_FIELDS = {
 };
 
 /** Mounts the document page for `route.id` (still percent-encoded). */
-export function docView(root, _url, route) {
+export function docView(root, url, route) {
   const id = decodeId(route.id);
   const controller = new AbortController();
   const page = h('div', { class: 'doc-page', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('loadingPage')));
@@ -32,8 +32,10 @@ export function docView(root, _url, route) {
       api.related(id, { signal: controller.signal }).catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : { hits: [] })),
       api.staleLimits(),
     ]).then(([{ doc, etag }, rel, limits]) => {
-      paint(page, doc, rel.hits || [], limits, { etag, reload: load, notice });
+      const at = parseInt(url.searchParams.get('t') || '', 10);
+      paint(page, doc, rel.hits || [], limits, { etag, reload: load, notice, at: Number.isFinite(at) ? at : null });
       if (notice) page.querySelector('.training')?.scrollIntoView({ block: 'start' });
+      else if (page.querySelector('.segments li.current')) page.querySelector('.segments li.current').scrollIntoView({ block: 'center' });
       else if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
       else if (history.state && typeof history.state.scrollY === 'number') window.scrollTo(0, history.state.scrollY);
     }).catch((e) => {
@@ -158,31 +160,75 @@ export function recordingHref(doc, recording, secs) {
   return `/api/media/${base.map(encodeURIComponent).join('/')}${frag}`;
 }
 
+/** Audio files play in <audio>; everything else the browser can play in <video>. */
+const AUDIO = /\.(wav|mp3|m4a|ogg|oga|opus)(?:[?#]|$)/i;
+
+/** The recording's address: the server's `recording` (newer API), else the front matter. */
+function recordingBase(doc, meta) {
+  if (typeof doc.recording === 'string' && doc.recording) {
+    const r = doc.recording;
+    if (r.startsWith('/api/media/')) return r;
+    return safeHttpUrl(r) && /^https?:/i.test(r) ? r : null;
+  }
+  return recordingHref(doc, meta.recording, null);
+}
+
+const withTime = (base, secs) => `${base.replace(/#.*$/, '')}#t=${secs}`;
+
 function trainingBox(doc, meta, edit) {
-  const segments = Array.isArray(meta.segments) ? meta.segments : [];
-  const main = recordingHref(doc, meta.recording, null);
+  // Segments with seconds from the server (trainer's and transcript cues), else the front matter's.
+  const all = Array.isArray(doc.segments)
+    ? doc.segments.map((s) => ({ ...s, seconds: typeof s.seconds === 'number' ? s.seconds : seconds(s.at) }))
+    : (Array.isArray(meta.segments) ? meta.segments : []).map((s) => ({ at: s && s.at, label: s && s.label, tags: s && s.tags, seconds: seconds(s && s.at), source: 'segment' }));
+  const segments = all.filter((s) => s.source !== 'transcript');
+  const cues = all.filter((s) => s.source === 'transcript');
+  const base = recordingBase(doc, meta);
+  const local = base && base.startsWith('/api/media/');
+  const player = local
+    ? h(AUDIO.test(base) ? 'audio' : 'video', { class: 'player', controls: true, preload: 'metadata', src: base, 'aria-label': t('recording') })
+    : null;
   const editor = edit && edit.etag ? tagEditor(doc, edit.etag, edit.reload) : null;
+  const wanted = edit && edit.at;
+
+  /** A time link: seeks the embedded player, or opens the recording at that second. */
+  const timeLink = (s) => {
+    const at = text(s.at);
+    if (!base || s.seconds === null || s.seconds === undefined) return h('span', { class: 'seg-time' }, at);
+    const href = withTime(base, s.seconds);
+    const label = text(s.label);
+    return h('a', {
+      class: 'seg-time', href, 'aria-label': t('segmentAt', { t: at, label }),
+      ...(player ? {} : { target: '_blank', rel: 'noopener noreferrer' }),
+      onclick: player ? (e) => {
+        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        player.currentTime = s.seconds;
+        player.play().catch(() => {});
+      } : undefined,
+    }, at);
+  };
+  const item = (s) => h('li', { class: wanted !== null && wanted !== undefined && s.seconds === wanted ? 'current' : '' },
+    timeLink(s),
+    h('span', { class: 'seg-label' }, text(s.label)),
+    Array.isArray(s.tags) ? s.tags.map((tg) => h('a', { class: 'tag', href: `/?tag=${encodeURIComponent(tg)}` }, `#${tg}`)) : null);
+
+  if (player && typeof wanted === 'number') {
+    player.addEventListener('loadedmetadata', () => { player.currentTime = wanted; }, { once: true });
+  }
   return h('section', { class: 'training', 'aria-labelledby': 'rec-title' },
     h('div', { class: 'training-head' }, h('h2', { id: 'rec-title' }, t('recording')), editor ? editor.toggle : null),
     edit && edit.notice ? h('p', { class: 'editor-status ok', role: 'status' }, edit.notice) : null,
     editor ? editor.form : null,
-    main
-      ? h('p', null, h('a', { class: 'btn', href: main, target: '_blank', rel: 'noopener noreferrer' }, `▶ ${t('openRecording')}`),
+    player,
+    base
+      ? h('p', null, h('a', { class: player ? 'linkish' : 'btn', href: base, target: '_blank', rel: 'noopener noreferrer' }, `▶ ${t('openRecording')}`),
         meta.duration ? h('span', { class: 'muted' }, ` ${t('duration')} ${text(meta.duration)}`) : null)
       : h('p', { class: 'muted' }, meta.recording ? text(meta.recording) : t('noRecording')),
-    segments.length
-      ? h('ol', { class: 'segments', 'aria-label': t('segments') }, segments.map((s) => {
-        const secs = seconds(s && s.at);
-        const href = secs === null ? null : recordingHref(doc, meta.recording, secs);
-        const label = text(s && s.label);
-        const at = text(s && s.at);
-        return h('li', null,
-          href
-            ? h('a', { class: 'seg-time', href, target: '_blank', rel: 'noopener noreferrer', 'aria-label': t('segmentAt', { t: at, label }) }, at)
-            : h('span', { class: 'seg-time' }, at),
-          h('span', { class: 'seg-label' }, label),
-          Array.isArray(s && s.tags) ? s.tags.map((tg) => h('a', { class: 'tag', href: `/?tag=${encodeURIComponent(tg)}` }, `#${tg}`)) : null);
-      }))
+    segments.length ? h('ol', { class: 'segments', 'aria-label': t('segments') }, segments.map(item)) : null,
+    cues.length
+      ? h('details', { class: 'transcript', open: cues.some((c) => c.seconds === wanted) },
+        h('summary', null, `${t('transcript')} (${cues.length})`),
+        h('ol', { class: 'segments cues' }, cues.map(item)))
       : null);
 }
 

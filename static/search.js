@@ -48,6 +48,7 @@ function urlOf(state) {
   return s ? `/?${s}` : '/';
 }
 
+const text = (v) => (v === undefined || v === null ? '' : String(v));
 const hasFilters = (s) => s.kind.length + s.system.length + s.tag.length > 0;
 
 /** Mounts the search page into `root`. */
@@ -220,6 +221,10 @@ export function searchView(root, url) {
         h('span', { class: `badge kind kind-${hit.kind}` }, kindName(hit.kind)),
         h('a', { class: 'hit-title', href: hit.url || `/doc/${hit.id}` }, hit.title)),
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
+      hit.segment && typeof hit.segment.seconds === 'number'
+        ? h('p', { class: 'hit-segment' }, h('a', { href: `${hit.url || `/doc/${hit.id}`}?t=${hit.segment.seconds}` },
+          h('span', { class: 'seg-time' }, text(hit.segment.at)), ' ', text(hit.segment.label)))
+        : null,
       h('div', { class: 'hit-meta' },
         hit.systems && hit.systems.length
           ? h('span', { class: 'systems' }, hit.systems.map((s) => h('span', { class: 'sys' }, s)))

@@ -371,6 +371,10 @@ fn server() -> TestServer {
             "articles/broken-front-matter.md",
             "---\ntitle: [unclosed\n---\n# 壞掉的前言\n",
         );
+        c.write(
+            "training/media-demo.md",
+            "---\ntitle: 鈔箱更換示範\ntrainer: 黃冠宇\nrecorded: 2025-10-21\nrecording: media/demo.wav\nsegments:\n  - at: \"00:00:08\"\n    label: 取出與更換鈔箱\n---\n# 鈔箱更換示範\n",
+        );
     })
 }
 
@@ -657,6 +661,14 @@ async fn training_segments_open_the_recording_at_their_time() {
             segs.iter().any(|s| s[0] == "00:12:30" && s[1] == "https://video.bank.example/training/failover-drill-2025#t=750"),
             "{segs:?}"
         );
+        // A recording inside the corpus plays in the page, through the media endpoint.
+        p.open("/doc/training/media-demo.md?t=8").await?;
+        let local = p.wait("the local recording", "const a = document.querySelector('.segments a.seg-time'); return a && {
+            href: a.getAttribute('href'), player: document.querySelector('audio.player')?.getAttribute('src'),
+            current: document.querySelector('.segments li.current .seg-label')?.textContent }").await?;
+        ensure!(local["href"] == "/api/media/training/media/demo.wav#t=8", "{local}");
+        ensure!(local["player"] == "/api/media/training/media/demo.wav", "{local}");
+        ensure!(local["current"] == "取出與更換鈔箱", "the segment named in ?t= is marked: {local}");
         Ok(())
     })
     .await;
