@@ -71,6 +71,8 @@ export function searchView(root, url) {
     h('option', { value: 'updated' }, t('sortUpdated')));
   sortSelect.value = state.sort;
   const summary = h('p', { class: 'summary', id: 'summary', role: 'status' });
+  const suggestions = h('p', { class: 'suggest', id: 'suggest', hidden: true });
+  let suggestController = null;
   const chips = h('div', { class: 'chips', id: 'active-filters' });
   const list = h('ol', { class: 'results', id: 'results', 'aria-label': t('results') });
   const pager = h('nav', { class: 'pager', 'aria-label': t('pagination') });
@@ -83,6 +85,7 @@ export function searchView(root, url) {
       input,
       h('kbd', { class: 'kbd-hint', 'aria-hidden': 'true' }, '/')),
     h('p', { class: 'hint', id: 'search-hint' }, t('searchHint')),
+    suggestions,
     h('div', { class: 'search-body' },
       h('aside', { class: 'facets', 'aria-label': t('filters') }, h('h2', { class: 'side-title' }, t('filters')), facets),
       h('div', { class: 'results-col' },
@@ -143,6 +146,29 @@ export function searchView(root, url) {
     else history.replaceState(history.state, '', href);
     state = next;
     load();
+    suggest();
+  }
+
+  /** Systems and tags completing what was typed, offered as one-click filters. */
+  async function suggest() {
+    if (suggestController) suggestController.abort();
+    const q = state.q.trim();
+    if (!q) { suggestions.hidden = true; return; }
+    suggestController = new AbortController();
+    try {
+      const r = await api.getJSON(`/api/suggest?q=${encodeURIComponent(q)}`, { signal: suggestController.signal });
+      if (typeof r.query === 'string' && r.query.trim() !== state.q.trim()) return;
+      const offers = (r.suggestions || [])
+        .filter((x) => (x.type === 'system' || x.type === 'tag') && !state[x.type].includes(x.text))
+        .slice(0, 6);
+      suggestions.hidden = !offers.length;
+      replace(suggestions, h('span', { class: 'muted' }, t('suggestFilters')), ...offers.map((x) => h('button', {
+        type: 'button', class: `chip suggest-${x.type}`,
+        onclick: () => go({ ...state, [x.type]: [...state[x.type], x.text], page: 1 }),
+      }, x.type === 'tag' ? `#${x.text}` : `${t('facetSystems')}: ${x.text}`)));
+    } catch (e) {
+      if (e.name !== 'AbortError') suggestions.hidden = true;
+    }
   }
 
   /** New state from a click: pushes a history entry. */
@@ -150,6 +176,7 @@ export function searchView(root, url) {
     state = next;
     history.pushState({ app: true }, '', urlOf(next));
     load();
+    suggest();
   }
 
   // --- loading ------------------------------------------------------------
@@ -327,6 +354,7 @@ export function searchView(root, url) {
   }
 
   load();
+  suggest();
   if (!(history.state && history.state.focusHref)) input.focus({ preventScroll: true });
 
   return {
@@ -336,10 +364,12 @@ export function searchView(root, url) {
       if (input.value !== state.q) input.value = state.q;
       sortSelect.value = state.sort;
       load();
+      suggest();
     },
     destroy() {
       clearTimeout(timer);
       if (controller) controller.abort();
+      if (suggestController) suggestController.abort();
     },
   };
 }
