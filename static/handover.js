@@ -10,6 +10,7 @@
 import * as api from './api.js';
 import { decodeId, encodeId, h, replace } from './dom.js';
 import { kindName, requiredLabel, stageName, statusName, t } from './i18n.js';
+import { savedToken, saveToken } from './tags-editor.js';
 
 /** Order of article groups: what a new owner reads first. */
 const KIND_ORDER = ['system', 'runbook', 'incident', 'training', 'faq', 'contact', 'change', 'article', 'handover'];
@@ -95,7 +96,7 @@ export function handoverView(root, _url, route) {
   const controller = new AbortController();
   const page = h('section', { class: 'page handover', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('loadingPage')));
   replace(root, page);
-  loadOne(id, controller.signal).then(({ ho, doc, fallback }) => {
+  const load = () => loadOne(id, controller.signal).then(({ ho, doc, fallback }) => {
     page.removeAttribute('aria-busy');
     paint(page, id, ho, doc, fallback);
   }).catch((e) => {
@@ -104,6 +105,8 @@ export function handoverView(root, _url, route) {
     replace(page, h('h1', null, e.status === 404 ? t('handoverNotFound') : e.message), h('p', { class: 'path' }, id),
       h('p', null, h('a', { href: '/handovers' }, t('handovers'))));
   });
+  page.addEventListener('baton:reload', () => load());
+  load();
   return { destroy: () => controller.abort() };
 }
 
@@ -197,6 +200,7 @@ function paint(page, id, ho, doc, fallback) {
               c && c.system ? h('span', { class: 'sys' }, str(c.system)) : null,
               c && c.note ? h('p', null, str(c.note)) : null)))
             : h('p', { class: 'muted' }, t('noConfirmations')),
+          fallback || !ho.etag ? null : confirmForm(id, ho, items),
           h('p', { class: 'doc-link' }, h('a', { href: `/doc/${encodeId(id)}` }, `${t('viewDocument')} ›`))),
         list(ho.feedback).length
           ? h('section', { class: 'card', 'aria-labelledby': 'feedback-title' },
@@ -254,4 +258,58 @@ function systemCard(ps, fallback) {
             h('a', { href: hit.url || `/doc/${encodeId(hit.id)}` }, hit.title || hit.id),
             hit.updated ? h('span', { class: 'muted' }, ` · ${hit.updated}`) : null)))))
         : h('p', { class: 'muted' }, t('noArticles'))));
+}
+
+/**
+ * Confirming a plan item or the whole handover (an editor's token):
+ * POST /api/handovers/{id}/confirmations with If-Match = the handover's ETag
+ * as shown, so a confirmation never lands on a plan the confirmer has not seen.
+ */
+function confirmForm(id, ho, items) {
+  const reload = (el) => el.dispatchEvent(new CustomEvent('baton:reload', { bubbles: true }));
+  const token = h('input', { id: 'confirm-token', type: 'password', autocomplete: 'off' });
+  const tokenRow = h('p', { class: 'token-row' }, h('label', { for: 'confirm-token' }, t('tokenEditor')), token);
+  tokenRow.hidden = !!savedToken();
+  const item = h('select', { id: 'confirm-item' },
+    h('option', { value: '' }, t('confirmWhole')),
+    items.map((it, i) => h('option', { value: String(typeof it.index === 'number' ? it.index : i) }, str(it && (it.topic ?? it.title)))));
+  const remark = h('textarea', { id: 'confirm-remark', rows: 2 });
+  const status = h('p', { class: 'editor-status', role: 'status' });
+  const submit = h('button', { type: 'submit', class: 'btn' }, t('confirm'));
+  const form = h('form', { class: 'confirm-form', 'aria-labelledby': 'confirm-title' },
+    h('h3', { id: 'confirm-title' }, t('addConfirmation')),
+    tokenRow,
+    h('p', null, h('label', { for: 'confirm-item' }, t('topic')), item),
+    h('p', null, h('label', { for: 'confirm-remark' }, t('note')), remark),
+    h('p', null, submit), status);
+  const show = (msg, kind, ...extra) => {
+    status.className = `editor-status ${kind || ''}`;
+    status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    replace(status, msg, ...extra);
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const secret = tokenRow.hidden ? savedToken() : token.value.trim();
+    if (!secret) { tokenRow.hidden = false; token.focus(); show(t('tokenMissing'), 'error'); return; }
+    submit.disabled = true;
+    try {
+      const res = await fetch(`/api/handovers/${encodeId(id)}/confirmations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${secret}`, 'If-Match': ho.etag },
+        body: JSON.stringify({ item: item.value === '' ? null : Number(item.value), remark: remark.value.trim() || null }),
+      });
+      let body = null;
+      try { body = await res.json(); } catch { /* none */ }
+      if (res.ok) { saveToken(secret); reload(form); return; }
+      if (res.status === 412) show(t('conflict'), 'error', ' ', h('button', { type: 'button', class: 'btn', onclick: () => reload(form) }, t('reload')));
+      else if (res.status === 401) { saveToken(''); tokenRow.hidden = false; token.value = ''; token.focus(); show(t('tokenRejected'), 'error'); }
+      else if (res.status === 403) show(t('tokenForbiddenEditor'), 'error');
+      else show((body && body.error && body.error.message) || `${res.status}`, 'error');
+    } catch (err) {
+      show(err.message, 'error');
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return h('details', { class: 'confirm' }, h('summary', null, t('addConfirmation')), form);
 }

@@ -10,10 +10,10 @@ import { t } from './i18n.js';
 
 const TOKEN_KEY = 'baton.token';
 
-function savedToken() {
+export function savedToken() {
   try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
 }
-function saveToken(v) {
+export function saveToken(v) {
   try { if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* not kept */ }
 }
 

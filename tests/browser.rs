@@ -789,6 +789,37 @@ async fn trainers_edit_tags_and_a_stale_etag_says_reload() {
     .await;
 }
 
+#[tokio::test]
+async fn an_editor_confirms_a_plan_item_on_the_handover_page() {
+    let secret = std::sync::Mutex::new(String::new());
+    let s = TestServer::start_copy(&bundled_corpus(), |_, data| {
+        let mut store = baton::auth::TokenStore::load(data).unwrap();
+        *secret.lock().unwrap() = store
+            .add("chen-zhiming", baton::auth::Role::Editor)
+            .unwrap();
+    });
+    let secret = secret.into_inner().unwrap();
+    let corpus = s.corpus.corpus.clone();
+    with_browser("handover_confirmation", &s, |p| async move {
+        p.open(&format!("/handover/{HANDOVER}")).await?;
+        p.wait("the confirmation form", "return document.querySelector('details.confirm summary')").await?;
+        p.client.find(Locator::Css("details.confirm summary")).await?.click().await?;
+        p.type_into("#confirm-token", &secret).await?;
+        p.client.find(Locator::Css("#confirm-item")).await?.select_by_value("0").await?;
+        p.type_into("#confirm-remark", "盤點完成，手冊與負責人清單已更新").await?;
+        p.client.find(Locator::Css(".confirm-form button[type=submit]")).await?.click().await?;
+        p.wait(
+            "the new confirmation",
+            "return [...document.querySelectorAll('.confirmations li')].some(li => li.textContent.includes('盤點完成'))",
+        )
+        .await?;
+        let on_disk = std::fs::read_to_string(corpus.join(HANDOVER))?;
+        ensure!(on_disk.contains("盤點完成，手冊與負責人清單已更新"), "written to the handover file");
+        Ok(())
+    })
+    .await;
+}
+
 /// Writes docs/screenshot-{search,document,handover}.png at 1366x768.
 #[tokio::test]
 #[ignore = "writes docs/*.png; run with --ignored screenshots"]
