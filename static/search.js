@@ -59,6 +59,8 @@ export function searchView(root, url) {
   let timer = 0;
   let limits = {};
   let painted = false;
+  /** Where the keyboard goes after the next paint (the element it was on is rebuilt). */
+  let refocus = null;
   const expanded = new Set();
 
   const input = h('input', {
@@ -195,6 +197,7 @@ export function searchView(root, url) {
       if (mine !== seq) return;
       limits = l;
       paint(r);
+      if (refocus) { refocus(); refocus = null; }
       if (!painted) restore();
       painted = true;
       performance.clearMarks('baton:results');
@@ -286,7 +289,7 @@ export function searchView(root, url) {
     replace(chips, ...all.map(([field, v, label]) =>
       h('button', {
         type: 'button', class: 'chip', 'aria-label': t('removeFilter', { v: label }),
-        onclick: () => go({ ...state, [field]: state[field].filter((x) => x !== v), page: 1 }),
+        onclick: () => { input.focus(); go({ ...state, [field]: state[field].filter((x) => x !== v), page: 1 }); },
       }, label, h('span', { 'aria-hidden': 'true', class: 'x' }, '×'))),
     h('button', { type: 'button', class: 'linkish', onclick: () => go({ ...state, kind: [], system: [], tag: [], page: 1 }) }, t('clearFilters')));
   }
@@ -314,11 +317,9 @@ export function searchView(root, url) {
             type: 'checkbox', checked, value: v, dataset: { field, value: v },
             onchange: () => {
               const values = checked ? state[field].filter((x) => x !== v) : [...state[field], v];
+              // Keep the keyboard on this checkbox once the facets are rebuilt.
+              refocus = () => facets.querySelector(`input[data-field="${field}"][data-value="${CSS.escape(v)}"]`)?.focus();
               go({ ...state, [field]: values, page: 1 });
-              // Keep the keyboard where it was after the list is rebuilt.
-              requestAnimationFrame(() => {
-                facets.querySelector(`input[data-field="${field}"][data-value="${CSS.escape(v)}"]`)?.focus();
-              });
             },
           });
           return h('li', null, h('label', { class: 'facet-item' }, cb,
@@ -338,7 +339,12 @@ export function searchView(root, url) {
     if (pages <= 1) { replace(pager); return; }
     const link = (p, text, extra = {}) => h('a', {
       href: urlOf({ ...state, page: p }), class: 'page-link', ...extra,
-      onclick: (e) => { e.preventDefault(); go({ ...state, page: p }); window.scrollTo(0, 0); },
+      onclick: (e) => {
+        e.preventDefault();
+        refocus = () => list.querySelector('a.hit-title')?.focus({ preventScroll: true });
+        go({ ...state, page: p });
+        window.scrollTo(0, 0);
+      },
     }, text);
     const items = [];
     if (state.page > 1) items.push(link(state.page - 1, `‹ ${t('prev')}`, { rel: 'prev' }));

@@ -479,6 +479,9 @@ async fn a_facet_click_filters_the_list_consistently_with_its_count() {
             vec![json!(count)],
         )
         .await?;
+        // The keyboard stays on the checkbox that was clicked.
+        let focused = p.js("return document.activeElement.dataset.value || ''", vec![]).await?;
+        ensure!(focused == "incident", "focus after filtering: {focused}");
         let hits = hits(&p).await?;
         ensure!(hits.len() as u64 == count.min(10), "{} hits listed for a count of {count}", hits.len());
         ensure!(hits.iter().all(|h| h["kind"] == "incident"), "only incidents: {hits:?}");
@@ -490,6 +493,12 @@ async fn a_facet_click_filters_the_list_consistently_with_its_count() {
         p.client.back().await?;
         p.wait("back to the unfiltered list", "return !location.search.includes('kind=') && !document.querySelector('#facet-kind input:checked')").await?;
         p.wait_with("the unfiltered total", "return Number(document.getElementById('results').dataset.total) === arguments[0]", vec![json!(total_before)]).await?;
+        // Nothing found: says so, and offers to drop the filters.
+        p.open("/?q=zzqqxx&kind=runbook").await?;
+        let empty = p.wait("the empty state", "const e = document.querySelector('#results .empty'); return e && e.querySelector('.empty-title').textContent").await?;
+        ensure!(empty == "找不到符合「zzqqxx」的文件", "{empty}");
+        p.client.find(Locator::Css("#results .empty button")).await?.click().await?;
+        p.wait("the filters dropped", "return !location.search.includes('kind=') && location.search.includes('q=zzqqxx')").await?;
         Ok(())
     })
     .await;
