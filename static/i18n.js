@@ -119,7 +119,7 @@ const STRINGS = {
     from: 'From', to: 'To', start: 'Start', end: 'End', status: 'Status',
     people: 'People', recording: 'Recording', openRecording: 'Open recording', segments: 'Segments', transcript: 'Transcript', atMoment: 'at {t}',
     segmentAt: 'Play from {t}: {label}', noRecording: 'This record has no recording link',
-    problems: 'File problems', problemsHere: 'This file has {n} problem(s)', line: 'line {n}',
+    problems: 'File problems', problemsHere: 'Problems in this file: {n}', line: 'line {n}',
     problemsTitle: 'File problems', problemsIntro: 'These files have format or content problems; the rest of their text is still searchable.',
     noProblems: 'No file problems.', severityError: 'error', severityWarning: 'warning',
     reasonLinkedFrom: 'linked from this document', reasonLinksTo: 'links to this document', reasonSameSystem: 'same system: {v}',

@@ -222,6 +222,7 @@ export function searchView(root, url) {
   }
 
   function paint(r) {
+    document.title = state.q ? `${state.q} · baton` : `baton ${t('brand')}`;
     summary.classList.remove('error');
     const head = !state.q && !hasFilters(state)
       ? [h('strong', null, t('recent')), ' · ', t('resultsCount', { n: r.total })]

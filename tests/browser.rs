@@ -693,10 +693,14 @@ async fn language_switch_is_remembered_and_problems_are_linked() {
         p.wait("the problems count", "const l = document.querySelector('.problems-link'); return !l.hidden && document.getElementById('problem-count').textContent === '1'").await?;
         p.client.find(Locator::Css(".problems-link")).await?.click().await?;
         p.wait("the problems page", "return location.pathname === '/problems' && [...document.querySelectorAll('table.grid a')].some(a => a.textContent === 'articles/broken-front-matter.md')").await?;
+        // The file's page shows its problem above the text.
+        p.client.find(Locator::Css("table.grid a")).await?.click().await?;
+        let problem = p.wait("the problems box", "const b = document.querySelector('.problems-box'); return b && b.textContent").await?;
+        ensure!(problem.as_str().is_some_and(|t| t.contains("1 個問題") && t.contains("錯誤")), "{problem}");
 
         let select = p.client.find(Locator::Css("#lang")).await?;
         select.select_by_value("en").await?;
-        p.wait("English", "return document.documentElement.lang === 'en' && document.querySelector('[data-route=search]').textContent === 'Search' && document.querySelector('h1').textContent === 'File problems'").await?;
+        p.wait("English", "return document.documentElement.lang === 'en' && document.querySelector('[data-route=search]').textContent === 'Search' && document.querySelector('.problems-box h2').textContent === 'Problems in this file: 1'").await?;
         p.open("/").await?;
         p.wait("English after a reload", "return document.documentElement.lang === 'en' && document.getElementById('q').placeholder.startsWith('Search')").await?;
         p.client.find(Locator::Css("#lang")).await?.select_by_value("zh-Hans").await?;
