@@ -622,3 +622,43 @@ fn feedback_notes_are_corpus_files_searchable_at_once() {
         text
     );
 }
+
+#[test]
+fn toml_handovers_take_confirmations_too() {
+    let (s, k) = start();
+    let toml = "+++\ntitle = \"MySQL 值班交接\"\nsystems = [\"mysql-db\"]\nfrom = \"周杰\"\nto = \"李娜\"\nstatus = \"in-progress\" # 進行中\n\n[[items]]\ntopic = \"复制延迟手册复核\"\nstage = \"documentation\"\ndone = false\n+++\n\n# MySQL 值班交接\n\n正文不变。\n";
+    s.corpus.write("handovers/mysql-oncall.md", toml);
+    let started = std::time::Instant::now();
+    while s.get("/api/handovers/mysql-oncall").status != 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "never indexed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let etag = s.json("/api/handovers/mysql-oncall")["etag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = post(
+        &s,
+        "/api/handovers/mysql-oncall/confirmations",
+        &[
+            ("Authorization", &format!("Bearer {}", k.editor)),
+            ("If-Match", &etag),
+        ],
+        r#"{"item": "复制延迟手册复核", "remark": "ok"}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let now = std::fs::read_to_string(s.corpus.corpus.join("handovers/mysql-oncall.md")).unwrap();
+    // Keys not touched keep their bytes (and comments); the body is untouched.
+    assert!(now.starts_with("+++\ntitle = \"MySQL 值班交接\"\nsystems = [\"mysql-db\"]\nfrom = \"周杰\"\nto = \"李娜\"\nstatus = \"in-progress\" # 進行中\n"), "{now}");
+    assert!(
+        now.ends_with("+++\n\n# MySQL 值班交接\n\n正文不变。\n"),
+        "{now}"
+    );
+    let page = s.json("/api/handovers/mysql-oncall");
+    assert_eq!(page["items"][0]["done"], true);
+    assert_eq!(page["confirmations"][0]["by"], "editor-wu");
+    assert_eq!(page["confirmations"][0]["note"], "ok");
+}
