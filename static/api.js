@@ -10,11 +10,31 @@ export class ApiError extends Error {
   }
 }
 
+const TOKEN_KEY = 'baton.token';
+
+/** The token this tab signed in with (sessionStorage: this tab only), or ''. */
+export function token() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+}
+
+/** Keeps (or with '' forgets) the token of this tab. */
+export function setToken(v) {
+  try { if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* not kept */ }
+}
+
+/** Request headers: JSON, and the tab's token when it has one (servers may require it for reads). */
+export function headers(extra = {}) {
+  const h = { Accept: 'application/json', ...extra };
+  const tk = token();
+  if (tk && !h.Authorization) h.Authorization = `Bearer ${tk}`;
+  return h;
+}
+
 /** GET `url` as JSON; rejects with ApiError, or AbortError when aborted. */
 export async function getJSON(url, { signal } = {}) {
   let res;
   try {
-    res = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+    res = await fetch(url, { signal, headers: headers() });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, e.message || 'network error');
@@ -25,6 +45,8 @@ export async function getJSON(url, { signal } = {}) {
       const body = await res.json();
       if (body && body.error && body.error.message) message = body.error.message;
     } catch { /* not JSON */ }
+    // Reads need a token here (or this tab's was revoked): the shell asks for one.
+    if (res.status === 401) window.dispatchEvent(new CustomEvent('baton:auth-required'));
     throw new ApiError(res.status, message);
   }
   return res.json();
@@ -47,8 +69,9 @@ export const doc = (id, opts) => getJSON(`/api/docs/${encodeId(id)}`, opts);
 
 /** A document and its ETag (what a write's If-Match must name). */
 export async function docWithEtag(id, { signal } = {}) {
-  const res = await fetch(`/api/docs/${encodeId(id)}`, { signal, cache: 'no-cache', headers: { Accept: 'application/json' } });
+  const res = await fetch(`/api/docs/${encodeId(id)}`, { signal, cache: 'no-cache', headers: headers() });
   if (!res.ok) {
+    if (res.status === 401) window.dispatchEvent(new CustomEvent('baton:auth-required'));
     let message = `${res.status} ${res.statusText}`;
     try { message = (await res.json()).error.message || message; } catch { /* not JSON */ }
     throw new ApiError(res.status, message);

@@ -106,11 +106,51 @@ langSelect.value = lang();
 langSelect.addEventListener('change', () => {
   setLang(langSelect.value);
   applyStatic();
+  document.getElementById('signout')?.remove();
+  showSignout();
   // Views rebuild their text from scratch in the new language.
   if (current && current.destroy) current.destroy();
   current = null;
   render();
 });
+
+// A server that requires a token for reads answers 401: ask for one once,
+// keep it for this tab, and show the page again with it.
+let asking = false;
+window.addEventListener('baton:auth-required', () => {
+  if (asking) return;
+  asking = true;
+  const input = h('input', { id: 'read-token', type: 'password', autocomplete: 'off', required: true });
+  const form = h('form', { class: 'signin card', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title' }, t('signinTitle')),
+    h('p', null, api.token() ? t('signinRejected') : t('signinIntro')),
+    h('p', { class: 'token-row' }, h('label', { for: 'read-token' }, t('token')), input,
+      h('button', { type: 'submit', class: 'btn' }, t('signin'))));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    api.setToken(input.value.trim());
+    asking = false;
+    if (current && current.destroy) current.destroy();
+    current = null;
+    render();
+    refreshProblems();
+    showSignout();
+  });
+  if (current && current.destroy) current.destroy();
+  current = null;
+  replace(main, form);
+  input.focus();
+});
+
+/** The header's sign-out button while this tab holds a token. */
+function showSignout() {
+  const nav = document.querySelector('.mainnav');
+  let btn = document.getElementById('signout');
+  if (!api.token()) { btn?.remove(); return; }
+  if (btn) return;
+  btn = h('button', { type: 'button', id: 'signout', class: 'signout', onclick: () => { api.setToken(''); showSignout(); render(); } }, t('signout'));
+  nav.after(btn);
+}
 
 async function refreshProblems() {
   try {
@@ -125,4 +165,5 @@ async function refreshProblems() {
 applyStatic();
 render();
 refreshProblems();
+showSignout();
 window.__batonReady = true;

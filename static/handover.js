@@ -303,7 +303,7 @@ function confirmForm(id, ho, items) {
       if (res.ok) { saveToken(secret); reload(form); return; }
       if (res.status === 412) show(t('conflict'), 'error', ' ', h('button', { type: 'button', class: 'btn', onclick: () => reload(form) }, t('reload')));
       else if (res.status === 401) { saveToken(''); tokenRow.hidden = false; token.value = ''; token.focus(); show(t('tokenRejected'), 'error'); }
-      else if (res.status === 403) show(t('tokenForbiddenEditor'), 'error');
+      else if (res.status === 403) { tokenRow.hidden = false; show(t('tokenForbiddenEditor'), 'error'); }
       else show((body && body.error && body.error.message) || `${res.status}`, 'error');
     } catch (err) {
       show(err.message, 'error');

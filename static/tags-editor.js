@@ -4,18 +4,14 @@
 // other: a stale ETag (412) says so and offers a reload. The token is asked
 // for once and kept in sessionStorage (this tab only, gone when it closes).
 
-import { getJSON } from './api.js';
+import { getJSON, setToken, token } from './api.js';
 import { encodeId, h, replace } from './dom.js';
 import { t } from './i18n.js';
 
-const TOKEN_KEY = 'baton.token';
-
-export function savedToken() {
-  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
-}
-export function saveToken(v) {
-  try { if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* not kept */ }
-}
+/** The tab's token (shared with reads; see api.js). */
+export const savedToken = token;
+/** Keeps or forgets the tab's token. */
+export const saveToken = setToken;
 
 const splitTags = (s) => String(s || '').split(/[,，、]/).map((x) => x.trim()).filter(Boolean);
 
@@ -119,6 +115,8 @@ export function tagEditor(doc, etag, reload) {
         show(t('tokenRejected'), 'error');
         tokenInput.focus();
       } else if (res.status === 403) {
+        // Maybe a reader's token from signing in: allow entering a trainer's.
+        tokenRow.hidden = false;
         show(t('tokenForbidden'), 'error');
       } else if (res.status === 429) {
         show(t('tooMany'), 'error');
