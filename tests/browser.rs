@@ -363,19 +363,43 @@ fn bundled_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
 }
 
-/// The bundled corpus, plus a script-injection document and a broken file.
+/// A server on a copy of the bundled corpus with `extra` files added;
+/// `prepare` runs on the data folder first (tokens).
+fn start_bundled(extra: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> TestServer {
+    let source = tempfile::tempdir().expect("temp dir");
+    common::copy_dir(&bundled_corpus(), source.path());
+    for (id, content) in extra {
+        let path = source.path().join(id);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
+        std::fs::write(path, content).expect("write");
+    }
+    // An absolute "fixture" path is used as is (Path::join), and copied again.
+    TestServer::start_with(source.path().to_str().expect("UTF-8 temp path"), prepare)
+}
+
+/// A trainer's (or editor's) token in a data folder.
+fn add_token(data: &Path, name: &str, role: baton::auth::Role) -> String {
+    let mut store = baton::auth::TokenStore::load(data).expect("token store");
+    store.add(name, role).expect("token")
+}
+
+/// The bundled corpus, plus a script-injection document, a broken file and
+/// a training record whose recording is inside the corpus.
 fn server() -> TestServer {
-    TestServer::start_copy(&bundled_corpus(), |c, _| {
-        c.write("training/xss-probe.md", XSS_DOC);
-        c.write(
-            "articles/broken-front-matter.md",
-            "---\ntitle: [unclosed\n---\n# 壞掉的前言\n",
-        );
-        c.write(
-            "training/media-demo.md",
-            "---\ntitle: 鈔箱更換示範\ntrainer: 黃冠宇\nrecorded: 2025-10-21\nrecording: media/demo.wav\nsegments:\n  - at: \"00:00:08\"\n    label: 取出與更換鈔箱\n---\n# 鈔箱更換示範\n",
-        );
-    })
+    start_bundled(
+        &[
+            ("training/xss-probe.md", XSS_DOC),
+            (
+                "articles/broken-front-matter.md",
+                "---\ntitle: [unclosed\n---\n# 壞掉的前言\n",
+            ),
+            (
+                "training/media-demo.md",
+                "---\ntitle: 鈔箱更換示範\ntrainer: 黃冠宇\nrecorded: 2025-10-21\nrecording: media/demo.wav\nsegments:\n  - at: \"00:00:08\"\n    label: 取出與更換鈔箱\n---\n# 鈔箱更換示範\n",
+            ),
+        ],
+        |_| {},
+    )
 }
 
 /// JS: the hits currently listed, as [{id, title, kind, marks}].
@@ -760,11 +784,8 @@ async fn handover_pages_show_per_system_articles_and_gaps() {
 #[tokio::test]
 async fn trainers_edit_tags_and_a_stale_etag_says_reload() {
     let secret = std::sync::Mutex::new(String::new());
-    let s = TestServer::start_copy(&bundled_corpus(), |_, data| {
-        let mut store = baton::auth::TokenStore::load(data).unwrap();
-        *secret.lock().unwrap() = store
-            .add("trainer-lin", baton::auth::Role::Trainer)
-            .unwrap();
+    let s = start_bundled(&[], |data| {
+        *secret.lock().unwrap() = add_token(data, "trainer-lin", baton::auth::Role::Trainer);
     });
     let secret = secret.into_inner().unwrap();
     let addr = s.addr;
@@ -810,11 +831,8 @@ async fn trainers_edit_tags_and_a_stale_etag_says_reload() {
 #[tokio::test]
 async fn an_editor_confirms_a_plan_item_on_the_handover_page() {
     let secret = std::sync::Mutex::new(String::new());
-    let s = TestServer::start_copy(&bundled_corpus(), |_, data| {
-        let mut store = baton::auth::TokenStore::load(data).unwrap();
-        *secret.lock().unwrap() = store
-            .add("chen-zhiming", baton::auth::Role::Editor)
-            .unwrap();
+    let s = start_bundled(&[], |data| {
+        *secret.lock().unwrap() = add_token(data, "chen-zhiming", baton::auth::Role::Editor);
     });
     let secret = secret.into_inner().unwrap();
     let corpus = s.corpus.corpus.clone();
@@ -842,7 +860,7 @@ async fn an_editor_confirms_a_plan_item_on_the_handover_page() {
 #[tokio::test]
 #[ignore = "writes docs/*.png; run with --ignored screenshots"]
 async fn screenshots() {
-    let s = TestServer::start_copy(&bundled_corpus(), |_, _| {});
+    let s = start_bundled(&[], |_| {});
     with_browser("screenshots", &s, |p| async move {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::create_dir_all(&docs)?;

@@ -114,17 +114,10 @@ impl TestServer {
     /// Like [`TestServer::start`], after `prepare` ran on the data folder
     /// (e.g. to create tokens).
     pub fn start_with(fixture: &str, prepare: impl FnOnce(&Path)) -> TestServer {
-        TestServer::start_copy(&fixtures().join(fixture), |_, data| prepare(data))
-    }
-
-    /// Starts a server on a copy of the folder `source` (e.g. the bundled
-    /// `corpus/`), after `prepare` ran with the copy (to add or break files)
-    /// and the data folder.
-    pub fn start_copy(source: &Path, prepare: impl FnOnce(&TestCorpus, &Path)) -> TestServer {
         let corpus = TestCorpus::empty();
-        copy_dir(source, &corpus.corpus);
+        copy_dir(&fixtures().join(fixture), &corpus.corpus);
         let data = corpus.dir.path().join("server-data");
-        prepare(&corpus, &data);
+        prepare(&data);
         let settings = baton::server::Settings {
             corpus: corpus.corpus.clone(),
             data,
