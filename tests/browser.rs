@@ -817,7 +817,7 @@ async fn trainers_edit_tags_and_a_stale_etag_says_reload() {
         let msg = p.wait("the conflict message", "const s = document.querySelector('.editor-status.error'); return s && s.textContent").await?;
         ensure!(msg.as_str().is_some_and(|m| m.contains("有人") && m.contains("重新載入")), "{msg}");
         p.client.find(Locator::Css(".editor-status.error button")).await?.click().await?;
-        p.wait("the newer version", "return document.querySelectorAll('.segments li').length === 0 && [...document.querySelectorAll('.meta a.tag')].map(a => a.textContent).join() === '#failover'").await?;
+        p.wait("the newer version", "return document.querySelectorAll('ol.segments:not(.cues) li').length === 0 && [...document.querySelectorAll('.meta a.tag')].map(a => a.textContent).join() === '#failover'").await?;
         // The tab keeps the token (shown in the header) until it is forgotten.
         p.open("/").await?;
         p.wait("the sign-out button", "return document.getElementById('signout')").await?;
