@@ -181,6 +181,9 @@ fn tags_are_written_back_and_searchable_at_once() {
     // Read-your-writes: searchable in the very next request, no waiting.
     let hits = s.json("/api/search?q=walkthroughprobe");
     assert_eq!(hits["hits"][0]["id"], TRAINING);
+    // ... and the hit names the moment of the recording.
+    assert_eq!(hits["hits"][0]["segment"]["at"], "00:12:30");
+    assert_eq!(hits["hits"][0]["segment"]["source"], "segment");
     let tagged = s.json("/api/search?tag=%E6%BC%94%E7%B7%B4"); // tag=演練
     assert_eq!(tagged["total"], 1);
     let vocabulary = s.json("/api/tags");

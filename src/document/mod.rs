@@ -6,6 +6,7 @@
 pub mod front_matter;
 pub mod markdown;
 pub mod render;
+pub mod transcript;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -64,6 +65,11 @@ pub struct Document {
     pub size: u64,
     /// Modification time, nanoseconds since the epoch.
     pub mtime: i64,
+    /// Time-coded moments of a recording: front-matter segments and
+    /// transcript cues, in time order.
+    pub segments: Vec<transcript::Segment>,
+    /// The transcript file whose cues are in `segments`, if any.
+    pub transcript: Option<transcript::TranscriptFile>,
 }
 
 impl Document {
@@ -133,7 +139,45 @@ pub fn load(
     }
     doc.size = meta.len();
     doc.mtime = mtime_nanos(&meta);
+    attach_transcript(root, &mut doc);
     Ok(doc)
+}
+
+/// Adds the cues of the document's transcript (if it has one) to its
+/// segments, and folds the transcript into the document's hash, size and
+/// mtime, so that editing only the transcript re-indexes the record.
+pub fn attach_transcript(root: &Path, doc: &mut Document) {
+    let Some(tid) = transcript::locate(root, &doc.id, &doc.meta) else {
+        return;
+    };
+    if !corpus_contains(root, &tid.to_path(root)) {
+        doc.problems.push(Problem::warning(
+            doc.id.as_str(),
+            None,
+            "transcript",
+            format!("transcript {tid} is outside the corpus; ignored"),
+        ));
+        return;
+    }
+    let Some((file, cues)) = transcript::load(root, &tid, &doc.id, &mut doc.problems) else {
+        return;
+    };
+    doc.segments.extend(cues);
+    doc.segments.sort_by_key(|s| s.seconds);
+    let (size, mtime) = transcript::fold_stamp(doc.size, doc.mtime, Some((file.size, file.mtime)));
+    doc.size = size;
+    doc.mtime = mtime;
+    doc.hash =
+        blake3::hash(format!("{}{}", doc.hash, file.hash).as_bytes()).to_hex()[..32].to_string();
+    doc.transcript = Some(file);
+}
+
+/// Whether `path` (after following symlinks) lies inside `root`.
+fn corpus_contains(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize()) {
+        (Ok(r), Ok(p)) => p.starts_with(r),
+        _ => true, // missing: `transcript::load` reports it
+    }
 }
 
 /// Modification time in nanoseconds since the epoch (0 when unknown); nanoseconds so
@@ -219,6 +263,8 @@ pub fn parse(id: DocId, text: &str, schema: &Schema) -> Document {
         hash: blake3::hash(text.as_bytes()).to_hex()[..32].to_string(),
         size: text.len() as u64,
         mtime: 0,
+        segments: transcript::from_meta(&meta),
+        transcript: None,
     };
     type_fields(&mut doc, &meta, schema, &fm);
     doc.updated = schema.kinds.get(&doc.kind).and_then(|k| {

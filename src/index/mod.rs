@@ -81,6 +81,8 @@ pub struct StoredState {
     pub mtime: i64,
     /// Size when indexed.
     pub size: u64,
+    /// The transcript the document used when indexed.
+    pub transcript: Option<String>,
 }
 
 /// An open index with its reader.
@@ -180,6 +182,11 @@ impl BatonIndex {
             // Streaming each dictionary once is far cheaper than one ord
             // lookup per document (320 ms -> a few ms on 12,000 documents).
             let (id_terms, hash_terms) = (all_terms(&ids)?, all_terms(&hashes)?);
+            let transcripts = ff.str("transcript")?;
+            let transcript_terms = match &transcripts {
+                Some(t) => all_terms(t)?,
+                None => Vec::new(),
+            };
             let mtimes = ff.i64("mtime")?;
             let sizes = ff.u64("size")?;
             for doc in segment.doc_ids_alive() {
@@ -201,6 +208,11 @@ impl BatonIndex {
                     hash: hash.clone(),
                     mtime: mtimes.first(doc).unwrap_or(0),
                     size: sizes.first(doc).unwrap_or(0),
+                    transcript: transcripts
+                        .as_ref()
+                        .and_then(|t| t.term_ords(doc).next())
+                        .and_then(|o| transcript_terms.get(o as usize))
+                        .cloned(),
                 };
                 state.insert(id, entry);
             }

@@ -7,6 +7,7 @@ pub mod facets;
 pub mod parse;
 pub mod query;
 pub mod related;
+pub mod segment;
 pub mod snippet;
 pub mod suggest;
 
@@ -125,6 +126,10 @@ pub struct Hit {
     pub snippet: String,
     /// The document's web page.
     pub url: String,
+    /// For a recording: the segment or transcript cue the query matched,
+    /// so the hit can open the recording at that moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<segment::SegmentHit>,
 }
 
 /// The search result, shaped as `GET /api/search`.
@@ -406,7 +411,14 @@ pub(crate) fn hit(
         None => snippet::lead(&body),
     };
     let url = DocId::parse(&id).map(|d| d.url()).unwrap_or_default();
+    let segment = highlight.and_then(|terms| {
+        let json = doc.get_first(f.segments).and_then(|v| v.as_str())?;
+        let segments: Vec<crate::document::transcript::Segment> =
+            serde_json::from_str(json).ok()?;
+        segment::best(&index.analyzer, &segments, terms)
+    });
     Ok(Hit {
+        segment,
         title: text(f.title),
         kind: text(f.kind),
         systems: all("systems"),

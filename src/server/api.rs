@@ -98,6 +98,11 @@ pub struct DocResponse {
     pub links: Vec<Link>,
     /// What is wrong with the file.
     pub problems: Vec<Problem>,
+    /// For a training record: where its recording plays (a corpus file
+    /// under `/api/media/`, or the external address as written).
+    pub recording: Option<String>,
+    /// Time-coded segments and transcript cues, in time order.
+    pub segments: Vec<crate::document::transcript::Segment>,
 }
 
 /// Related articles.
@@ -138,13 +143,17 @@ pub async fn doc(
         .map(str::to_string);
     blocking(move || {
         let (id, bytes) = read_document(&state, &raw_id)?;
-        let parsed = document::parse_bytes(id.clone(), &bytes, &state.index.schema);
+        let mut parsed = document::parse_bytes(id.clone(), &bytes, &state.index.schema);
+        // The ETag is the file's own (what `If-Match` on writes compares);
+        // a transcript's cues are not in it, so with one there is no 304.
         let etag = format!("\"{}\"", parsed.hash);
-        if if_none_match.as_deref() == Some(etag.as_str()) {
+        document::attach_transcript(&state.corpus, &mut parsed);
+        if parsed.transcript.is_none() && if_none_match.as_deref() == Some(etag.as_str()) {
             return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
         }
         let text = String::from_utf8_lossy(&bytes);
         let html = render::to_html(front_matter::split(&text).body, &id);
+        let recording = super::media::recording_url(&id, &parsed.meta);
         let body = DocResponse {
             id: id.to_string(),
             title: parsed.title,
@@ -153,6 +162,8 @@ pub async fn doc(
             meta: parsed.meta,
             headings: parsed.headings,
             links: parsed.links,
+            recording,
+            segments: parsed.segments,
             problems: parsed.problems,
             html,
         };

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod error;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -186,6 +187,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/suggest", get(api::suggest))
         .route("/api/docs/{*id}", get(api::doc_route).put(tags::put_tags))
         .route("/api/tags", get(tags::vocabulary))
+        .route("/api/media/{*path}", get(media::media))
         .route("/api/problems", get(api::problems))
         .route("/api/health", get(api::health))
         .route("/api/ready", get(api::ready))

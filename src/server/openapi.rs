@@ -21,6 +21,7 @@ use super::error::{ErrorBody, ErrorDetail};
         api::related,
         super::tags::put_tags,
         super::tags::vocabulary,
+        super::media::media,
         api::problems,
         api::health,
         api::ready,

@@ -169,6 +169,8 @@ pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as received (for binary responses).
+    pub bytes: Vec<u8>,
 }
 
 impl HttpResponse {
@@ -177,6 +179,10 @@ impl HttpResponse {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    pub fn raw_body(&self) -> &[u8] {
+        &self.bytes
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -252,6 +258,7 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body,
     }
 }
 
