@@ -34,6 +34,8 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     /// Poll the corpus instead of using inotify.
     pub poll: bool,
+    /// API reads need a reader token.
+    pub require_read_token: bool,
 }
 
 /// The resolved configuration.
@@ -57,6 +59,8 @@ pub struct Config {
     pub reconcile_interval: Duration,
     /// Address `baton serve` listens on.
     pub addr: String,
+    /// API reads need a reader token.
+    pub require_read_token: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +76,7 @@ struct FileConfig {
     poll: Option<bool>,
     poll_interval_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
+    require_read_token: Option<bool>,
 }
 
 /// A config file that cannot be used.
@@ -120,6 +125,7 @@ impl Config {
             addr: file.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string()),
             ignore: file.ignore,
             poll: o.poll || file.poll.unwrap_or(false),
+            require_read_token: o.require_read_token || file.require_read_token.unwrap_or(false),
             poll_interval: file
                 .poll_interval_secs
                 .map(Duration::from_secs)

@@ -47,6 +47,9 @@ struct GlobalArgs {
     /// Poll the corpus for changes instead of inotify (NFS, SMB)
     #[arg(long, global = true, env = "BATON_POLL")]
     poll: bool,
+    /// API reads need a reader token too (`serve`); health, readiness and metrics stay open
+    #[arg(long, global = true, env = "BATON_REQUIRE_READ_TOKEN")]
+    require_read_token: bool,
 }
 
 #[derive(Subcommand)]
@@ -220,6 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         max_file_bytes: g.max_file_bytes,
         config: g.config,
         poll: g.poll,
+        require_read_token: g.require_read_token,
     })?;
     let schema = Schema::load(config.schema.as_deref())?;
     match cli.command {
@@ -354,6 +358,7 @@ fn serve(config: &Config, schema: &Schema, addr: Option<String>) -> anyhow::Resu
         schema: schema.clone(),
         addr: addr.unwrap_or_else(|| config.addr.clone()),
         watch: watch_options(config)?,
+        require_read_token: config.require_read_token,
     };
     baton::server::run_until_signal(settings)?;
     Ok(ExitCode::SUCCESS)

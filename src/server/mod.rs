@@ -8,7 +8,9 @@
 //! stop accepting, finish in-flight requests, stop the watcher and let the
 //! writer commit before exiting.
 
+pub mod access;
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod media;
 pub mod metrics;
@@ -71,6 +73,8 @@ pub struct Settings {
     pub addr: String,
     /// Watcher settings (also carries the corpus filter and file size limit).
     pub watch: WatchOptions,
+    /// API reads need a reader token (writes always need their role's).
+    pub require_read_token: bool,
 }
 
 /// Serve failures.
@@ -122,6 +126,8 @@ pub struct AppState {
     pub tokens: std::sync::RwLock<crate::auth::TokenStore>,
     /// Recent authentication failures per address.
     pub failures: tags::Failures,
+    /// API reads need a reader token.
+    pub require_read_token: bool,
 }
 
 impl AppState {
@@ -188,12 +194,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/docs/{*id}", get(api::doc_route).put(tags::put_tags))
         .route("/api/tags", get(tags::vocabulary))
         .route("/api/media/{*path}", get(media::media))
+        .route("/api/audit", get(audit::audit_log))
         .route("/api/problems", get(api::problems))
         .route("/api/health", get(api::health))
         .route("/api/ready", get(api::ready))
         .route("/api/openapi.json", get(openapi::spec))
         .route("/metrics", get(api::metrics))
         .fallback(api::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), access::require_reader))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
@@ -345,6 +353,7 @@ fn build_state(settings: &Settings) -> Result<Arc<AppState>, ServeError> {
                 .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?,
         ),
         failures: tags::Failures::default(),
+        require_read_token: settings.require_read_token,
     }))
 }
 

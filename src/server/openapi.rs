@@ -22,6 +22,7 @@ use super::error::{ErrorBody, ErrorDetail};
         super::tags::put_tags,
         super::tags::vocabulary,
         super::media::media,
+        super::audit::audit_log,
         api::problems,
         api::health,
         api::ready,

@@ -80,7 +80,11 @@ pub fn authorize(
         .map(str::trim);
     let tokens = state.tokens.read().unwrap_or_else(|p| p.into_inner());
     let Some(token) = secret.and_then(|s| tokens.verify(s)).cloned() else {
-        state.failures.record(ip);
+        // Only a wrong secret is a guess; a page that has not asked for the
+        // token yet must not lock its user out.
+        if secret.is_some() {
+            state.failures.record(ip);
+        }
         return Err(ApiError::Unauthorized);
     };
     if token.role < role {
