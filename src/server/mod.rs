@@ -393,6 +393,7 @@ async fn serve(
 
 /// The first reconciliation, then the watcher. Runs while requests are served.
 fn start_up(state: &AppState, settings: Settings) {
+    crate::write_back::remove_stale_temp_files(&state.corpus);
     let opts = Options {
         max_file_bytes: settings.watch.max_file_bytes,
         progress: &|_, _| {},

@@ -284,6 +284,9 @@ fn write_tags(
     doc.mtime = std::fs::metadata(&entry.path)
         .map(|m| crate::document::mtime_nanos(&m))
         .unwrap_or(0);
+    // As a reconciliation would index it (transcript cues, folded hash), so
+    // the watcher's event for this write finds nothing to do.
+    crate::document::attach_transcript(&state.corpus, &mut doc);
     state.writer.upsert(doc)?;
     state.writer.commit()?;
     tracing::info!(id = %id, token = %token.name, tags = tags.len(), segments = segments.len(), "tags written");
