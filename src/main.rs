@@ -144,6 +144,9 @@ enum TokenAction {
         /// What it may do
         #[arg(long, value_enum)]
         role: baton::auth::Role,
+        /// Team whose restricted documents it may read (repeatable)
+        #[arg(long = "team")]
+        teams: Vec<String>,
     },
     /// List tokens (names and roles, never secrets)
     List,
@@ -329,14 +332,20 @@ fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<Bato
 fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
     let mut store = baton::auth::TokenStore::load(&config.data)?;
     match action {
-        TokenAction::Add { name, role } => {
-            let secret = store.add(&name, role)?;
+        TokenAction::Add { name, role, teams } => {
+            let secret = store.add_with_teams(&name, role, &teams)?;
             eprintln!("token '{name}' ({role:?}) created; the secret is shown only now");
             println!("{secret}");
         }
         TokenAction::List => {
             for t in store.list() {
-                println!("{}\t{:?}\t{}", t.name, t.role, t.created);
+                println!(
+                    "{}\t{:?}\t{}\t{}",
+                    t.name,
+                    t.role,
+                    t.teams.join(","),
+                    t.created
+                );
             }
         }
         TokenAction::Revoke { name } => {
@@ -359,6 +368,7 @@ fn serve(config: &Config, schema: &Schema, addr: Option<String>) -> anyhow::Resu
         addr: addr.unwrap_or_else(|| config.addr.clone()),
         watch: watch_options(config)?,
         require_read_token: config.require_read_token,
+        proxy: config.proxy_auth(),
     };
     baton::server::run_until_signal(settings)?;
     Ok(ExitCode::SUCCESS)
@@ -433,6 +443,7 @@ fn search_cmd(config: &Config, schema: &Schema, args: SearchArgs) -> anyhow::Res
         sort: args.sort.parse::<Sort>()?,
         limit: args.limit,
         offset: args.offset,
+        viewer: baton::visibility::Viewer::All,
     };
     let response = search::search(&index, &req)?;
     if args.json {

@@ -82,7 +82,7 @@ fn the_audit_log_is_for_admins_newest_first_and_paged() {
     }
     let admin = secret(&k, Role::Admin);
     let empty = s
-        .get_with("/api/audit", &[("Authorization", &admin)])
+        .get_with("/api/audit?action=tags", &[("Authorization", &admin)])
         .json();
     assert_eq!(empty["total"], 0);
 
@@ -108,18 +108,28 @@ fn the_audit_log_is_for_admins_newest_first_and_paged() {
         assert_eq!(r.status, 200, "{}", r.body);
     }
     let page = s
-        .get_with("/api/audit?limit=2", &[("Authorization", &admin)])
+        .get_with(
+            "/api/audit?action=tags&limit=2",
+            &[("Authorization", &admin)],
+        )
         .json();
     assert_eq!(page["total"], 3);
     let entries = page["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
-    assert_eq!(entries[0]["token"], "trainer-lin");
+    assert_eq!(entries[0]["user"], "trainer-lin");
+    assert_eq!(entries[0]["role"], "trainer");
     assert_eq!(entries[0]["id"], TRAINING);
+    assert_eq!(entries[0]["detail"]["tags"][0], "third-write");
+    // Each write names the ETag it replaced: a chain.
+    assert_eq!(entries[0]["etag_before"], entries[1]["etag"]);
     let newest_etag = entries[0]["etag"].as_str().unwrap().to_string();
     let on_disk = std::fs::read(s.corpus.corpus.join(TRAINING)).unwrap();
     assert_eq!(newest_etag, baton::write_back::content_etag(&on_disk));
     let rest = s
-        .get_with("/api/audit?limit=2&offset=2", &[("Authorization", &admin)])
+        .get_with(
+            "/api/audit?action=tags&limit=2&offset=2",
+            &[("Authorization", &admin)],
+        )
         .json();
     assert_eq!(rest["entries"].as_array().unwrap().len(), 1);
     assert_eq!(

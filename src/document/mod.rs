@@ -70,12 +70,27 @@ pub struct Document {
     pub segments: Vec<transcript::Segment>,
     /// The transcript file whose cues are in `segments`, if any.
     pub transcript: Option<transcript::TranscriptFile>,
+    /// Who may read it.
+    pub access: crate::visibility::DocAccess,
 }
 
 impl Document {
     /// The document id.
     pub fn doc_id(&self) -> &DocId {
         &self.id
+    }
+
+    /// Corpus files this document plays or shows: its transcript and a
+    /// recording given as a path inside the corpus.
+    pub fn media_files(&self) -> Vec<DocId> {
+        let mut out: Vec<DocId> = self.transcript.iter().map(|t| t.id.clone()).collect();
+        if let Some(rec) = self.meta.get("recording").and_then(Value::as_str) {
+            let rec = rec.trim();
+            if !rec.contains(':') {
+                out.extend(self.id.join(rec));
+            }
+        }
+        out
     }
 
     /// Values of a keyword(s) field, empty when absent.
@@ -265,7 +280,9 @@ pub fn parse(id: DocId, text: &str, schema: &Schema) -> Document {
         mtime: 0,
         segments: transcript::from_meta(&meta),
         transcript: None,
+        access: Default::default(),
     };
+    doc.access = access_of(&doc.id, &meta, schema, &fm, &mut problems);
     type_fields(&mut doc, &meta, schema, &fm);
     doc.updated = schema.kinds.get(&doc.kind).and_then(|k| {
         k.updated_from
@@ -277,6 +294,75 @@ pub fn parse(id: DocId, text: &str, schema: &Schema) -> Document {
     problems.append(&mut doc.problems);
     doc.problems = problems;
     doc
+}
+
+/// The document's access: its front matter's `visibility` and `teams`, else
+/// the schema's folder default. A level that cannot be read fails closed
+/// (restricted), so a typo never publishes a document.
+fn access_of(
+    id: &DocId,
+    meta: &Map<String, Value>,
+    schema: &Schema,
+    fm: &front_matter::FrontMatter,
+    problems: &mut Vec<Problem>,
+) -> crate::visibility::DocAccess {
+    use crate::visibility::{normalize_team, Visibility};
+    let mut access = schema.visibility.for_path(id.as_str());
+    let teams: Option<Vec<String>> = match meta.get("teams") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(|t| t.as_str().map(normalize_team))
+                .filter(|t| !t.is_empty())
+                .collect(),
+        ),
+        Some(Value::String(t)) => Some(vec![normalize_team(t)]),
+        Some(other) => {
+            problems.push(Problem::error(
+                id.as_str(),
+                fm.key_line("teams"),
+                "bad-field",
+                format!("'teams' should be a list of team names, found {other}"),
+            ));
+            Some(Vec::new())
+        }
+    };
+    match meta.get("visibility") {
+        None | Some(Value::Null) => {}
+        Some(v) => match v.as_str().map(str::parse::<Visibility>) {
+            Some(Ok(level)) => access.visibility = level,
+            Some(Err(message)) => {
+                problems.push(Problem::error(
+                    id.as_str(),
+                    fm.key_line("visibility"),
+                    "bad-visibility",
+                    format!("{message}; treated as restricted until fixed"),
+                ));
+                access.visibility = Visibility::Restricted;
+            }
+            None => {
+                problems.push(Problem::error(
+                    id.as_str(),
+                    fm.key_line("visibility"),
+                    "bad-visibility",
+                    format!("visibility should be public, internal or restricted, found {v}; treated as restricted until fixed"),
+                ));
+                access.visibility = Visibility::Restricted;
+            }
+        },
+    }
+    if let Some(teams) = teams {
+        // Naming teams without a level means "only these teams".
+        if meta.get("visibility").is_none_or(Value::is_null) {
+            access.visibility = Visibility::Restricted;
+        }
+        access.teams = teams;
+    }
+    if access.visibility != Visibility::Restricted {
+        access.teams.clear();
+    }
+    access
 }
 
 fn choose_kind(

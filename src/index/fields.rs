@@ -14,7 +14,7 @@ use crate::schema::{FieldType, Schema};
 
 /// Version of the tantivy field layout below; part of the index fingerprint,
 /// so adding or changing a field rebuilds old indexes cleanly.
-pub const LAYOUT_VERSION: u32 = 5;
+pub const LAYOUT_VERSION: u32 = 6;
 
 /// Handles of every tantivy field baton uses.
 #[derive(Clone, Debug)]
@@ -57,6 +57,12 @@ pub struct Fields {
     pub segments: Field,
     /// The transcript file the document's entry depends on, for reconciliation.
     pub transcript: Field,
+    /// Corpus media files (transcript, recording) the document uses: a
+    /// media file is readable by whoever may read a document using it.
+    pub media: Field,
+    /// Access terms granting the document (see `visibility`): every query
+    /// filters on them.
+    pub access: Field,
     /// Keyword fields, exact (filters, facets, display).
     pub keyword: BTreeMap<String, Field>,
     /// Keyword fields, analysed (so `core banking` finds `core-banking`).
@@ -113,6 +119,8 @@ pub fn build(schema: &Schema) -> (TantivySchema, Fields) {
         link_to: b.add_text_field("link_to", STRING | STORED),
         segments: b.add_text_field("segments", STORED),
         transcript: b.add_text_field("transcript", STRING | STORED | FAST),
+        access: b.add_text_field("access", STRING | STORED | FAST),
+        media: b.add_text_field("media", STRING),
         keyword: BTreeMap::new(),
         keyword_text: BTreeMap::new(),
         text: BTreeMap::new(),
@@ -222,6 +230,12 @@ pub fn to_tantivy(doc: &Document, f: &Fields) -> TantivyDocument {
         }
     }
     t.add_text(f.all, &doc.body);
+    for term in doc.access.terms() {
+        t.add_text(f.access, term);
+    }
+    for file in doc.media_files() {
+        t.add_text(f.media, file.as_str());
+    }
     if !doc.segments.is_empty() {
         t.add_text(
             f.segments,

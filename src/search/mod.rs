@@ -92,6 +92,10 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Hits to skip.
     pub offset: usize,
+    /// Whose search it is: only documents they may read exist for it.
+    /// The HTTP layer always sets the caller; the default (everything) is
+    /// for local tools.
+    pub viewer: crate::visibility::Viewer,
 }
 
 impl SearchRequest {
@@ -339,10 +343,19 @@ fn combine(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dy
     }
 }
 
+/// The mandatory filter of what `viewer` may see (`None`: everything).
+pub fn access_filter(
+    index: &BatonIndex,
+    viewer: &crate::visibility::Viewer,
+) -> Option<Box<dyn Query>> {
+    index.access_filter(viewer)
+}
+
 /// One must-clause per filtered field; values within a field are OR-ed.
 fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>> {
     let f = &index.fields;
     let mut out = Vec::new();
+    out.extend(access_filter(index, &req.viewer));
     let groups: [(Option<Field>, &Vec<String>, bool); 3] = [
         (Some(f.kind), &req.kinds, false),
         (f.keyword.get("systems").copied(), &req.systems, true),

@@ -1,18 +1,16 @@
-//! `GET /api/audit` (admin): pages through the audit log, newest first.
-//! The log itself is a file of JSON lines in the data folder, appended by
-//! every write; it is the record, this endpoint only reads it.
+//! `GET /api/audit` (admin): pages through the audit trail, newest first,
+//! filtered by user, document, action and time.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::Json;
-use serde::Serialize;
+use axum::extract::{RawQuery, State};
+use axum::{Extension, Json};
 
+use super::access::Caller;
 use super::error::ApiError;
 use super::params::single;
 use super::AppState;
+use crate::audit::{Filter, Page};
 use crate::auth::Role;
 
 /// Entries per page when `limit` is not given.
@@ -20,32 +18,33 @@ const DEFAULT_LIMIT: usize = 50;
 /// Largest page.
 const MAX_LIMIT: usize = 500;
 
-/// A page of the audit log.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
-    /// Entries in the log.
-    pub total: usize,
-    /// Entries skipped (newest first).
-    pub offset: usize,
-    /// This page, newest first; each as written (time, token, role, action, id, etag...).
-    #[schema(value_type = Vec<Object>)]
-    pub entries: Vec<serde_json::Value>,
-}
-
-/// The audit log, newest first (admin).
+/// The audit trail, newest first (admin).
 #[utoipa::path(get, path = "/api/audit",
-    params(("offset" = Option<usize>, Query, description = "Entries to skip"),
+    params(("user" = Option<String>, Query, description = "Only this user (token or proxy name, or anonymous)"),
+        ("id" = Option<String>, Query, description = "Only this document"),
+        ("action" = Option<String>, Query, description = "search, open, denied, tags, ..."),
+        ("since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD, inclusive"),
+        ("until" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD, inclusive"),
+        ("offset" = Option<usize>, Query, description = "Entries to skip"),
         ("limit" = Option<usize>, Query, description = "Page size (default 50, max 500)")),
     security(("bearer" = [])),
-    responses((status = 200, body = AuditPage), (status = 401, body = super::error::ErrorBody),
+    responses((status = 200, body = Page), (status = 401, body = super::error::ErrorBody),
         (status = 403, body = super::error::ErrorBody)))]
 pub async fn audit_log(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<AuditPage>, ApiError> {
-    super::tags::authorize(&state, &headers, client.ip(), Role::Admin)?;
+) -> Result<Json<Page>, ApiError> {
+    match caller.role {
+        None => return Err(ApiError::Unauthorized),
+        Some(role) if role < Role::Admin => {
+            return Err(ApiError::Forbidden(format!(
+                "'{}' has role {role:?}; the audit trail needs Admin",
+                caller.name
+            )))
+        }
+        Some(_) => {}
+    }
     let raw = raw.unwrap_or_default();
     let number = |name: &str, default: usize| -> Result<usize, ApiError> {
         match single(&raw, name) {
@@ -57,31 +56,34 @@ pub async fn audit_log(
     };
     let offset = number("offset", 0)?;
     let limit = number("limit", DEFAULT_LIMIT)?.clamp(1, MAX_LIMIT);
-    let path = state.data.join(super::tags::AUDIT_FILE);
-    let page = tokio::task::spawn_blocking(move || read_page(&path, offset, limit))
+    let filter = Filter {
+        user: single(&raw, "user"),
+        id: single(&raw, "id"),
+        action: single(&raw, "action"),
+        since: time(&raw, "since", false)?,
+        until: time(&raw, "until", true)?,
+    };
+    let page = tokio::task::spawn_blocking(move || state.audit.read(&filter, offset, limit))
         .await
-        .map_err(ApiError::internal)??;
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     Ok(Json(page))
 }
 
-fn read_page(path: &std::path::Path, offset: usize, limit: usize) -> Result<AuditPage, ApiError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(ApiError::internal(e)),
+/// A time bound: RFC 3339, or a day (its start, or its end when `end_of_day`).
+fn time(
+    raw: &str,
+    name: &str,
+    end_of_day: bool,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    let Some(v) = single(raw, name) else {
+        return Ok(None);
     };
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let entries = lines
-        .iter()
-        .rev()
-        .skip(offset)
-        .take(limit)
-        // A line that is not JSON (a torn write after a crash) is shown as text.
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| serde_json::json!({ "raw": l })))
-        .collect();
-    Ok(AuditPage {
-        total: lines.len(),
-        offset,
-        entries,
-    })
+    crate::audit::parse_bound(&v, end_of_day)
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "invalid {name}: '{v}' is not a date (YYYY-MM-DD) or RFC 3339 time"
+            ))
+        })
 }

@@ -7,14 +7,17 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::{Map, Value};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
+use super::access::Caller;
 use super::error::ApiError;
 use super::AppState;
 use crate::corpus::Filter;
 use crate::doc_id::{percent_encode_path, DocId};
+use crate::visibility::Viewer;
 
 /// File types served: recordings and their transcripts. Nothing else in the
 /// corpus (Markdown is served rendered, through `/api/docs`).
@@ -29,11 +32,24 @@ const MEDIA_EXTENSIONS: [&str; 13] = [
         (status = 404, body = super::error::ErrorBody), (status = 416, description = "Range not satisfiable")))]
 pub async fn media(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(raw): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound(format!("no media file '{raw}'"));
     let id = DocId::parse(&raw).map_err(|_| not_found())?;
+    let allowed = {
+        let (state, id, viewer) = (state.clone(), id.clone(), caller.viewer.clone());
+        tokio::task::spawn_blocking(move || may_read(&state, &id, &viewer))
+            .await
+            .map_err(ApiError::internal)??
+    };
+    if !allowed {
+        let mut entry = caller.entry("denied");
+        entry.id = Some(id.to_string());
+        state.audit.record(&entry);
+        return Err(not_found());
+    }
     let path = id.to_path(&state.corpus);
     let servable = is_media(id.as_str())
         && !id.as_str().split('/').any(Filter::skips_name)
@@ -57,6 +73,33 @@ pub async fn media(
         );
     }
     Ok(response.into_response())
+}
+
+/// Whether `viewer` may read the media file `id`: when indexed documents
+/// use it (as transcript or recording), if it may read one of them;
+/// otherwise by the folder's visibility default.
+fn may_read(state: &AppState, id: &DocId, viewer: &Viewer) -> Result<bool, ApiError> {
+    use tantivy::collector::Count;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+    let index = &state.index;
+    let users = TermQuery::new(
+        tantivy::Term::from_field_text(index.fields.media, id.as_str()),
+        IndexRecordOption::Basic,
+    );
+    let searcher = index.reader.searcher();
+    if searcher.search(&users, &Count)? == 0 {
+        let policy = &index.schema.visibility;
+        return Ok(viewer.can_see(&policy.for_path(id.as_str()).terms()));
+    }
+    let Some(visible) = index.access_filter(viewer) else {
+        return Ok(true);
+    };
+    let q = BooleanQuery::new(vec![
+        (Occur::Must, Box::new(users) as Box<dyn Query>),
+        (Occur::Must, visible),
+    ]);
+    Ok(searcher.search(&q, &Count)? > 0)
 }
 
 fn is_media(id: &str) -> bool {

@@ -45,6 +45,7 @@ use crate::index::{BatonIndex, IndexError};
 use crate::problem::Problem;
 use crate::schema::Schema;
 use crate::search::suggest::Suggester;
+use crate::visibility::Viewer;
 use crate::watch::{self, WatchHandle, WatchOptions};
 use error::ApiError;
 use metrics::{Gauges, Metrics};
@@ -75,6 +76,8 @@ pub struct Settings {
     pub watch: WatchOptions,
     /// API reads need a reader token (writes always need their role's).
     pub require_read_token: bool,
+    /// Identity from a trusted reverse proxy, if configured.
+    pub proxy: Option<access::ProxyAuth>,
 }
 
 /// Serve failures.
@@ -128,17 +131,29 @@ pub struct AppState {
     pub failures: tags::Failures,
     /// API reads need a reader token.
     pub require_read_token: bool,
+    /// Identity from a trusted reverse proxy.
+    pub proxy: Option<access::ProxyAuth>,
+    /// Searches, opens, denials and writes.
+    pub audit: crate::audit::AuditLog,
 }
 
 impl AppState {
     /// Problems of indexed documents plus listing problems.
     pub fn all_problems(&self) -> Result<Vec<Problem>, ApiError> {
-        let mut problems = self.index.problems()?;
+        self.problems_for(&Viewer::All)
+    }
+
+    /// The problems `viewer` may see: those of documents it may read, and
+    /// listing problems of paths it could read.
+    pub fn problems_for(&self, viewer: &Viewer) -> Result<Vec<Problem>, ApiError> {
+        let mut problems = self.index.problems_for(viewer)?;
+        let policy = &self.index.schema.visibility;
         problems.extend(
             self.listing_problems
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .iter()
+                .filter(|p| viewer.can_see(&policy.for_path(&p.path).terms()))
                 .cloned(),
         );
         Ok(problems)
@@ -201,7 +216,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", get(openapi::spec))
         .route("/metrics", get(api::metrics))
         .fallback(api::fallback)
-        .layer(middleware::from_fn_with_state(state.clone(), access::require_reader))
+        .layer(middleware::from_fn_with_state(state.clone(), access::identify))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
@@ -354,6 +369,8 @@ fn build_state(settings: &Settings) -> Result<Arc<AppState>, ServeError> {
         ),
         failures: tags::Failures::default(),
         require_read_token: settings.require_read_token,
+        proxy: settings.proxy.clone(),
+        audit: crate::audit::AuditLog::new(&settings.data, crate::audit::DEFAULT_ROTATE_BYTES),
     }))
 }
 

@@ -290,7 +290,15 @@ fn write_tags(
     state.writer.upsert(doc)?;
     state.writer.commit()?;
     tracing::info!(id = %id, token = %token.name, tags = tags.len(), segments = segments.len(), "tags written");
-    audit(state, token, "tags", &id, &outcome.etag);
+    let changed = json!({ "tags": &tags, "segments": &segments });
+    audit_write(
+        state,
+        token,
+        "tags",
+        &id,
+        (&write_back::content_etag(&current), &outcome.etag),
+        changed,
+    );
     Ok(TagsResponse {
         id: id.to_string(),
         etag: outcome.etag,
@@ -299,31 +307,24 @@ fn write_tags(
     })
 }
 
-/// File in the data folder with one JSON line per successful write.
-pub const AUDIT_FILE: &str = "audit.log";
-
-/// Appends who wrote what, when, to the audit log. A failure to log is
-/// reported but does not undo the write, which has already happened.
-fn audit(state: &AppState, token: &StoredToken, action: &str, id: &DocId, etag: &str) {
-    use std::io::Write;
-    let line = json!({
-        "time": chrono::Utc::now().to_rfc3339(),
-        "token": token.name,
-        "role": token.role,
-        "action": action,
-        "id": id.as_str(),
-        "etag": etag,
-    });
-    let path = state.data.join(AUDIT_FILE);
-    let result = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        // One write call per line, so concurrent writers never interleave.
-        .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
-    if let Err(e) = result {
-        tracing::error!(path = %path.display(), error = %e, "cannot append to the audit log");
-    }
+/// Records a write in the audit log: who, role, document, ETag before and
+/// after, and what the write set. A failure to log is reported but does not
+/// undo the write, which has already happened.
+pub fn audit_write(
+    state: &AppState,
+    token: &StoredToken,
+    action: &str,
+    id: &DocId,
+    etags: (&str, &str),
+    changed: serde_json::Value,
+) {
+    let mut entry = crate::audit::Entry::new(action, &token.name);
+    entry.role = Some(format!("{:?}", token.role).to_lowercase());
+    entry.id = Some(id.to_string());
+    entry.etag_before = Some(etags.0.to_string());
+    entry.etag = Some(etags.1.to_string());
+    entry.detail = Some(changed);
+    state.audit.record(&entry);
 }
 
 /// The tag vocabulary.
@@ -346,10 +347,13 @@ pub struct TagCount {
 #[utoipa::path(get, path = "/api/tags", responses((status = 200, body = TagsVocabulary)))]
 pub async fn vocabulary(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<super::access::Caller>,
 ) -> Result<Json<TagsVocabulary>, ApiError> {
     let result = tokio::task::spawn_blocking(move || {
+        // Counted over the documents the caller may read, like search facets.
         let req = crate::search::SearchRequest {
             limit: 1,
+            viewer: caller.viewer,
             ..crate::search::SearchRequest::new("")
         };
         crate::search::search(&state.index, &req)

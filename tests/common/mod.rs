@@ -135,6 +135,7 @@ impl TestServer {
             addr: "127.0.0.1:0".into(),
             watch: baton::watch::WatchOptions::default(),
             require_read_token: false,
+            proxy: None,
         };
         configure(&mut settings);
         let server = baton::server::Server::start(settings).unwrap();
