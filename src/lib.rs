@@ -16,6 +16,7 @@ pub mod corpus;
 pub mod doc_id;
 pub mod document;
 pub mod eval;
+pub mod handover;
 pub mod index;
 pub mod problem;
 pub mod schema;

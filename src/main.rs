@@ -80,6 +80,13 @@ enum Command {
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+        /// Print the readiness report of this handover (id or short name)
+        /// instead; exits 1 when it has error-level gaps
+        #[arg(long, value_name = "ID")]
+        handover: Option<String>,
+        /// Judge staleness and the incident window as of this day (YYYY-MM-DD) [default: today]
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
     },
     /// Measure ranking on judged queries: MRR@10, Recall@10, nDCG@10 and the misses
     Eval {
@@ -120,6 +127,23 @@ enum Command {
         /// Times each query is run
         #[arg(long, default_value_t = 20)]
         rounds: usize,
+        /// Print the measurement as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmark visibility filtering: the same queries with and without the
+    /// access filter, over the corpus replicated to 10,000+ documents with
+    /// every other one restricted (fresh index in a temporary folder)
+    BenchAccess {
+        /// Queries: eval JSON lines (`query` field) or one query per line
+        #[arg(long)]
+        queries: PathBuf,
+        /// Times each query is run per variant
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// Replicate the corpus until it holds at least this many documents
+        #[arg(long, default_value_t = 10_000)]
+        min_docs: usize,
         /// Print the measurement as JSON
         #[arg(long)]
         json: bool,
@@ -254,6 +278,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::BenchAccess {
+            queries,
+            rounds,
+            min_docs,
+            json,
+        }) => {
+            let data =
+                std::env::temp_dir().join(format!("baton-bench-access-{}", std::process::id()));
+            let m = bench::run_access(
+                &config.corpus,
+                &data,
+                &schema,
+                &bench::read_queries(&queries)?,
+                rounds.max(1),
+                min_docs,
+            );
+            let _ = std::fs::remove_dir_all(&data);
+            let m = m?;
+            if json {
+                println!("{}", serde_json::to_string(&m)?);
+            } else {
+                println!(
+                    "{} docs ({} restricted), {} searches each: mean {:.2} ms unfiltered, {:.2} ms half visible ({:.3}x), {:.2} ms all visible through the filter ({:.3}x); p50 {:.2} / {:.2} / {:.2} ms",
+                    m.docs, m.restricted, m.searches, m.mean_ms[0], m.mean_ms[1], m.ratio_half_visible,
+                    m.mean_ms[2], m.ratio_all_visible, m.p50_unfiltered_ms, m.p50_half_visible_ms, m.p50_all_visible_ms
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::BenchWatch {
             min_docs,
             edits,
@@ -261,7 +314,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         }) => bench_watch(&config, &schema, min_docs, edits, burst, json),
         Some(Command::Search(args)) => search_cmd(&config, &schema, args),
-        Some(Command::Check { json }) => check(&config, &schema, json),
+        Some(Command::Check {
+            json,
+            handover,
+            today,
+        }) => {
+            let today = match today {
+                Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| anyhow::anyhow!("--today '{d}' is not a date; use YYYY-MM-DD"))?,
+                None => chrono::Local::now().date_naive(),
+            };
+            match handover {
+                Some(name) => check_handover(&config, &schema, &name, today, json),
+                None => check(&config, &schema, json, today),
+            }
+        }
         Some(Command::BenchIndex { json, worker }) => bench_index(&config, &schema, json, worker),
         Some(Command::Eval {
             queries,
@@ -508,9 +575,108 @@ fn html_unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn check(config: &Config, schema: &Schema, json: bool) -> anyhow::Result<ExitCode> {
+fn check_handover(
+    config: &Config,
+    schema: &Schema,
+    name: &str,
+    today: chrono::NaiveDate,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use baton::problem::Severity;
     ensure_corpus(config)?;
-    let report = baton::check::check(&config.corpus, schema, config.max_file_bytes);
+    let Some((h, ready)) = baton::check::handover_readiness(
+        &config.corpus,
+        schema,
+        config.max_file_bytes,
+        name,
+        today,
+    ) else {
+        bail!("no handover '{name}' in {}", config.corpus.display());
+    };
+    let errors = h.problems.len()
+        + ready
+            .systems
+            .iter()
+            .flat_map(|s| &s.gaps)
+            .filter(|g| g.severity == Severity::Error)
+            .count();
+    if json {
+        let out = serde_json::json!({ "handover": h, "readiness": ready, "errors": errors });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_handover(&h, &ready);
+    }
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_handover(h: &baton::handover::Handover, ready: &baton::handover::readiness::Readiness) {
+    let done = h.items.iter().filter(|i| i.done).count();
+    println!("{} — {} ({})", h.id, h.title, h.status);
+    println!(
+        "{} -> {}, {} to {}; plan {done}/{} done; {} confirmations",
+        h.from,
+        h.to,
+        h.start.as_deref().unwrap_or("?"),
+        h.end.as_deref().unwrap_or("?"),
+        h.items.len(),
+        h.confirmations.len()
+    );
+    for p in &h.problems {
+        println!("error    handover: {p}");
+    }
+    println!("readiness as of {}: {}/100", ready.today, ready.score);
+    for s in &ready.systems {
+        println!();
+        println!("{}: {}/100", s.system, s.score);
+        for g in &s.gaps {
+            let severity = match g.severity {
+                baton::problem::Severity::Error => "error",
+                baton::problem::Severity::Warning => "warning",
+            };
+            println!("  {severity:<8} {:<25} {}", g.code, g.message);
+        }
+        let required: Vec<String> = s
+            .required
+            .iter()
+            .map(|r| format!("{} {}", r.label, if r.present { "ok" } else { "MISSING" }))
+            .collect();
+        println!("  required: {}", required.join(", "));
+        for i in &s.incidents {
+            println!(
+                "  incident {} {} {} (runbook: {})",
+                i.severity.as_deref().unwrap_or("?"),
+                i.occurred.as_deref().unwrap_or("?"),
+                i.id,
+                if i.has_runbook {
+                    i.runbooks.join(", ")
+                } else {
+                    "none".into()
+                }
+            );
+        }
+        for t in &s.training {
+            println!(
+                "  training {} {} ({})",
+                t.recorded.as_deref().unwrap_or("?"),
+                t.id,
+                t.trainer.as_deref().unwrap_or("?")
+            );
+        }
+    }
+}
+
+fn check(
+    config: &Config,
+    schema: &Schema,
+    json: bool,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    ensure_corpus(config)?;
+    let report = baton::check::check(&config.corpus, schema, config.max_file_bytes, today);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

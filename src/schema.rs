@@ -127,6 +127,66 @@ pub struct Rule {
     pub kind: String,
 }
 
+/// One kind every handed-over system must have documents of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequiredKind {
+    /// The kind.
+    pub kind: String,
+    /// Only documents that set this front-matter key count.
+    pub with_field: Option<String>,
+    /// What gap messages call it ("contact document").
+    pub label: String,
+}
+
+/// Score lost per gap of each kind.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapWeights {
+    /// A required kind with no document.
+    pub missing_kind: u32,
+    /// A recent incident that links to no runbook.
+    pub incident_without_runbook: u32,
+    /// A document older than its kind's staleness limit.
+    pub stale_doc: u32,
+    /// A document of an owner kind without an owner.
+    pub no_owner: u32,
+}
+
+impl Default for GapWeights {
+    fn default() -> Self {
+        GapWeights {
+            missing_kind: 25,
+            incident_without_runbook: 10,
+            stale_doc: 5,
+            no_owner: 3,
+        }
+    }
+}
+
+/// Rules of handover readiness (`[handover]` in schema.toml).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandoverRules {
+    /// Kinds each system must have.
+    pub required: Vec<RequiredKind>,
+    /// Incidents within this many months are part of a handover.
+    pub incident_window_months: u32,
+    /// Kinds whose documents must name an owner.
+    pub owner_kinds: Vec<String>,
+    /// Score lost per gap.
+    pub weights: GapWeights,
+}
+
+impl Default for HandoverRules {
+    fn default() -> Self {
+        HandoverRules {
+            required: Vec::new(),
+            incident_window_months: DEFAULT_INCIDENT_WINDOW_MONTHS,
+            owner_kinds: Vec::new(),
+            weights: GapWeights::default(),
+        }
+    }
+}
+
 /// The validated schema.
 #[derive(Clone, Debug)]
 pub struct Schema {
@@ -140,6 +200,9 @@ pub struct Schema {
     pub default_kind: String,
     /// Weights of the fixed fields.
     pub boosts: Boosts,
+    /// Handover readiness rules (not part of the fingerprint: they do not
+    /// shape the index).
+    pub handover: HandoverRules,
     /// jieba user dictionary text (`word [freq]` per line); shapes the index.
     pub user_dict: String,
     /// Synonym groups text (comma-separated per line); query time only.
@@ -168,6 +231,7 @@ struct RawSchema {
     default_visibility: Option<Spanned<String>>,
     #[serde(default)]
     visibility: Vec<Spanned<RawVisibilityRule>>,
+    handover: Option<Spanned<RawHandover>>,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +241,25 @@ struct RawVisibilityRule {
     visibility: Spanned<String>,
     #[serde(default)]
     teams: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHandover {
+    #[serde(default)]
+    required: Vec<Spanned<RawRequired>>,
+    incident_window_months: Option<Spanned<u32>>,
+    #[serde(default)]
+    owner_kinds: Vec<Spanned<String>>,
+    weights: Option<GapWeights>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequired {
+    kind: Spanned<String>,
+    with_field: Option<Spanned<String>>,
+    label: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +299,13 @@ const MAX_KIND_BOOST: f32 = 2.0;
 
 /// Staleness limit of a kind that does not set one.
 const DEFAULT_STALE_AFTER_DAYS: u32 = 365;
+
+/// Incident window of a schema whose `[handover]` does not set one: two
+/// years covers two of every yearly event (year-end, audits, DR drills).
+const DEFAULT_INCIDENT_WINDOW_MONTHS: u32 = 24;
+
+/// Longest incident window: beyond ten years incidents describe other systems.
+const MAX_INCIDENT_WINDOW_MONTHS: u32 = 120;
 
 impl Schema {
     /// Loads `dir/schema.toml`, or the built-in schema when `dir` is `None`.
@@ -294,12 +384,14 @@ impl Schema {
             }
         };
         let boosts = raw.boosts.clone().unwrap_or_default();
+        let handover = validate_handover(&raw, &fields, &kinds, &at)?;
         let mut schema = Schema {
             fields,
             kinds,
             rules,
             default_kind,
             boosts,
+            handover,
             user_dict: DEFAULT_USER_DICT.to_string(),
             synonyms: DEFAULT_SYNONYMS.to_string(),
             stop_words: DEFAULT_STOP_WORDS.to_string(),
@@ -564,6 +656,77 @@ fn validate_visibility(raw: &RawSchema, at: &At) -> Result<crate::visibility::Po
     Ok(Policy { default, rules })
 }
 
+fn validate_handover(
+    raw: &RawSchema,
+    fields: &BTreeMap<String, FieldDef>,
+    kinds: &BTreeMap<String, KindDef>,
+    at: &At,
+) -> Result<HandoverRules, SchemaError> {
+    let Some(h) = &raw.handover else {
+        return Ok(HandoverRules::default());
+    };
+    let known_kind = |k: &Spanned<String>| {
+        if kinds.contains_key(k.get_ref()) {
+            Ok(k.get_ref().clone())
+        } else {
+            Err(at(
+                k.span(),
+                format!("handover: '{}' is not a declared kind", k.get_ref()),
+            ))
+        }
+    };
+    let mut required = Vec::new();
+    for r in &h.get_ref().required {
+        let r = r.get_ref();
+        let kind = known_kind(&r.kind)?;
+        let with_field = match &r.with_field {
+            Some(f) if !fields.contains_key(f.get_ref()) => {
+                return Err(at(
+                    f.span(),
+                    format!(
+                        "handover: with_field '{}' is not a declared field",
+                        f.get_ref()
+                    ),
+                ))
+            }
+            other => other.as_ref().map(|f| f.get_ref().clone()),
+        };
+        let label = r
+            .label
+            .clone()
+            .unwrap_or_else(|| format!("{kind} document"));
+        required.push(RequiredKind {
+            kind,
+            with_field,
+            label,
+        });
+    }
+    let owner_kinds = h
+        .get_ref()
+        .owner_kinds
+        .iter()
+        .map(known_kind)
+        .collect::<Result<Vec<_>, _>>()?;
+    let incident_window_months = match &h.get_ref().incident_window_months {
+        Some(m) if *m.get_ref() == 0 || *m.get_ref() > MAX_INCIDENT_WINDOW_MONTHS => {
+            return Err(at(
+                m.span(),
+                format!(
+                    "handover: incident_window_months must be 1 to {MAX_INCIDENT_WINDOW_MONTHS}"
+                ),
+            ))
+        }
+        Some(m) => *m.get_ref(),
+        None => DEFAULT_INCIDENT_WINDOW_MONTHS,
+    };
+    Ok(HandoverRules {
+        required,
+        incident_window_months,
+        owner_kinds,
+        weights: h.get_ref().weights.clone().unwrap_or_default(),
+    })
+}
+
 fn is_field_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -633,6 +796,28 @@ mod tests {
             "{BASE}[kinds.article]\n[[rules]]\nglob = \"a/**\"\nkind = \"nope\"\n"
         ));
         assert_eq!(e.line, 8, "{e}");
+    }
+
+    #[test]
+    fn handover_rules_are_checked() {
+        let schema = Schema::load(None).unwrap();
+        let labels: Vec<&str> = schema
+            .handover
+            .required
+            .iter()
+            .map(|r| r.label.as_str())
+            .collect();
+        assert!(labels.contains(&"contact document"), "{labels:?}");
+        assert_eq!(schema.handover.weights.missing_kind, 25);
+        let e = err(&format!(
+            "{BASE}[kinds.article]\n[handover]\n[[handover.required]]\nkind = \"contact\"\n"
+        ));
+        assert_eq!(e.line, 8, "{e}");
+        assert!(e.message.contains("contact"), "{e}");
+        let e = err(&format!(
+            "{BASE}[kinds.article]\n[handover]\nincident_window_months = 0\n"
+        ));
+        assert_eq!(e.line, 7, "{e}");
     }
 
     #[test]

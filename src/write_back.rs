@@ -114,6 +114,16 @@ pub fn update_document(
     if_match: &str,
     updates: &[(&str, Value)],
 ) -> Result<UpdateOutcome, WriteBackError> {
+    rewrite(path, if_match, |text| set_front_matter_keys(text, updates))
+}
+
+/// Under the write lock: reads `path`, checks `if_match` against its
+/// content, computes the new text with `edit` and replaces the file atomically.
+fn rewrite(
+    path: &Path,
+    if_match: &str,
+    edit: impl FnOnce(&str) -> Result<String, WriteBackError>,
+) -> Result<UpdateOutcome, WriteBackError> {
     let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let old = fs::read(path).map_err(io_err("read", path))?;
     let current_etag = content_etag(&old);
@@ -123,13 +133,342 @@ pub fn update_document(
     let text = std::str::from_utf8(&old).map_err(|e| {
         WriteBackError::UnsupportedFrontMatter(format!("the file is not valid UTF-8 ({e})"))
     })?;
-    let new = set_front_matter_keys(text, updates)?.into_bytes();
+    let new = edit(text)?.into_bytes();
     write_atomically(path, &new)?;
-    tracing::info!(path = %path.display(), before = %current_etag, keys = updates.len(), "front matter written back");
+    tracing::info!(path = %path.display(), before = %current_etag, "front matter written back");
     Ok(UpdateOutcome {
         etag: content_etag(&new),
         bytes: new,
     })
+}
+
+/// One structural change of front matter, applied by [`edit_document`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Sets a top-level key.
+    Set {
+        /// The key.
+        key: String,
+        /// Its new value.
+        value: Value,
+    },
+    /// Appends a record to the list at a top-level key, creating the list.
+    Append {
+        /// The key of the list.
+        key: String,
+        /// The new last element.
+        record: Value,
+    },
+    /// Sets `field` of the `index`-th record (0-based) of the list at `key`.
+    SetInList {
+        /// The key of the list.
+        key: String,
+        /// Which record.
+        index: usize,
+        /// The record's key.
+        field: String,
+        /// Its new value.
+        value: Value,
+    },
+}
+
+impl Edit {
+    fn key(&self) -> &str {
+        match self {
+            Edit::Set { key, .. } | Edit::Append { key, .. } | Edit::SetInList { key, .. } => key,
+        }
+    }
+}
+
+/// Like [`update_document`], for structural edits: appending a record to a
+/// list (a confirmation) or changing one field of one record (an item's
+/// `done`). In YAML only the lines concerned change; where the file's shape
+/// does not allow that (flow lists, TOML) the touched keys are rewritten
+/// whole, every other key keeping its bytes.
+pub fn edit_document(
+    path: &Path,
+    if_match: &str,
+    edits: &[Edit],
+) -> Result<UpdateOutcome, WriteBackError> {
+    rewrite(path, if_match, |text| apply_edits(text, edits))
+}
+
+/// Applies `edits` to the front matter of `text`, keeping every other byte.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, WriteBackError> {
+    if let Some(rest) = text.strip_prefix(BOM) {
+        return apply_edits(rest, edits).map(|out| format!("{BOM}{out}"));
+    }
+    let fm = front_matter::split(text);
+    let before = match fm.format {
+        Some(format) if !fm.unterminated => parse_raw(format, fm.raw)?,
+        _ => Map::new(),
+    };
+    let finals = final_values(&before, edits)?;
+    if fm.format == Some(Format::Yaml) && !fm.unterminated {
+        if let Some(out) = yaml_precise(text, fm.raw, edits) {
+            if verify(&out, &before, &finals_ref(&finals)).is_ok() {
+                return Ok(out);
+            }
+        }
+    }
+    // The shape did not allow line edits: rewrite the touched keys whole.
+    set_front_matter_keys(text, &finals_ref(&finals))
+}
+
+fn finals_ref(finals: &[(String, Value)]) -> Vec<(&str, Value)> {
+    finals
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect()
+}
+
+/// The value each touched key has once `edits` are applied to `before`.
+fn final_values(
+    before: &Map<String, Value>,
+    edits: &[Edit],
+) -> Result<Vec<(String, Value)>, WriteBackError> {
+    let mut map = before.clone();
+    let mut touched: Vec<String> = Vec::new();
+    for edit in edits {
+        let key = edit.key().to_string();
+        let unsupported = |message: String| WriteBackError::UnsupportedValue {
+            key: key.clone(),
+            message,
+        };
+        match edit {
+            Edit::Set { value, .. } => {
+                map.insert(key.clone(), value.clone());
+            }
+            Edit::Append { record, .. } => match map.entry(key.clone()).or_insert(Value::Null) {
+                Value::Array(list) => list.push(record.clone()),
+                slot @ Value::Null => *slot = Value::Array(vec![record.clone()]),
+                _ => return Err(unsupported("it is not a list".into())),
+            },
+            Edit::SetInList {
+                index,
+                field,
+                value,
+                ..
+            } => {
+                let record = map
+                    .get_mut(&key)
+                    .and_then(Value::as_array_mut)
+                    .and_then(|list| list.get_mut(*index))
+                    .and_then(Value::as_object_mut)
+                    .ok_or_else(|| unsupported(format!("it has no record number {index}")))?;
+                record.insert(field.clone(), value.clone());
+            }
+        }
+        if !touched.contains(&key) {
+            touched.push(key);
+        }
+    }
+    Ok(touched
+        .into_iter()
+        .map(|k| {
+            let v = map.get(&k).cloned().unwrap_or(Value::Null);
+            (k, v)
+        })
+        .collect())
+}
+
+/// Line-level YAML edits; `None` when the text has a shape they do not handle.
+fn yaml_precise(text: &str, raw: &str, edits: &[Edit]) -> Option<String> {
+    let first_end = text.find('\n')?;
+    let nl = if text[..first_end].ends_with('\r') {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let raw_start = first_end + 1;
+    let raw_end = raw_start + raw.len();
+    let mut new_raw = raw.to_string();
+    for edit in edits {
+        new_raw = match edit {
+            Edit::Set { key, value } => yaml_set(&new_raw, key, value, nl).ok()?,
+            Edit::Append { key, record } => yaml_append(&new_raw, key, record, nl)?,
+            Edit::SetInList {
+                key,
+                index,
+                field,
+                value,
+            } => yaml_set_in_list(&new_raw, key, *index, field, value, nl)?,
+        };
+    }
+    Some(format!(
+        "{}{new_raw}{}",
+        &text[..raw_start],
+        &text[raw_end..]
+    ))
+}
+
+/// Leading spaces of a line.
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Whether `line` (after `indent` spaces) starts a block sequence item.
+fn is_seq_item(line: &str, indent: usize) -> bool {
+    let body = line.trim_end_matches(['\n', '\r']);
+    indent_of(body) == indent && {
+        let rest = &body[indent..];
+        rest == "-" || rest.starts_with("- ")
+    }
+}
+
+/// The entry of `key` as (range, line ranges relative to it, item indent),
+/// when its value is a non-empty block sequence.
+fn yaml_block_list(raw: &str, key: &str) -> Option<(Range<usize>, Vec<Range<usize>>, usize)> {
+    let range = yaml_entry(raw, key)?;
+    let entry = &raw[range.clone()];
+    let lines = line_ranges(entry);
+    let head = entry[lines.first()?.clone()].trim_end();
+    let after_colon = head[head.find(':')? + 1..].trim();
+    if !(after_colon.is_empty() || after_colon.starts_with('#')) {
+        return None;
+    }
+    let first_item = lines[1..]
+        .iter()
+        .map(|r| &entry[r.clone()])
+        .find(|l| !is_blank_or_comment(l))?;
+    let indent = indent_of(first_item);
+    is_seq_item(first_item, indent).then_some((range, lines, indent))
+}
+
+/// Appends `record` as a new last item of the block list at `key`.
+fn yaml_append(raw: &str, key: &str, record: &Value, nl: &str) -> Option<String> {
+    let Some((range, _, indent)) = yaml_block_list(raw, key) else {
+        // Missing or flow (`[]`): write the whole list in block style.
+        let mut list = match parse_raw(Format::Yaml, raw).ok()?.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => list.clone(),
+            Some(_) => return None,
+        };
+        list.push(record.clone());
+        return yaml_set(raw, key, &Value::Array(list), nl).ok();
+    };
+    let mut block = String::new();
+    yaml_write_seq_item(&mut block, &" ".repeat(indent), record);
+    let block = with_line_endings(&block, nl);
+    let at = range.end;
+    let lead = if raw[..at].ends_with('\n') { "" } else { nl };
+    Some(format!("{}{lead}{block}{}", &raw[..at], &raw[at..]))
+}
+
+/// Sets one scalar `field` of the `index`-th item of the block list at `key`.
+fn yaml_set_in_list(
+    raw: &str,
+    key: &str,
+    index: usize,
+    field: &str,
+    value: &Value,
+    nl: &str,
+) -> Option<String> {
+    if is_container(value) {
+        return None;
+    }
+    let (range, lines, indent) = yaml_block_list(raw, key)?;
+    let entry = &raw[range.clone()];
+    let starts: Vec<usize> = (1..lines.len())
+        .filter(|&i| is_seq_item(&entry[lines[i].clone()], indent))
+        .collect();
+    let first = *starts.get(index)?;
+    let end = starts.get(index + 1).copied().unwrap_or(lines.len());
+    let key_indent = indent + 2;
+    let flow = yaml_flow(value);
+    for i in first..end {
+        let line = &entry[lines[i].clone()];
+        let content_at = if i == first {
+            key_indent
+        } else {
+            indent_of(line)
+        };
+        if content_at != key_indent || line.len() <= content_at {
+            continue;
+        }
+        if yaml_line_key(&line[content_at..]).as_deref() != Some(field) {
+            continue;
+        }
+        // A value continued on deeper-indented lines is not a scalar we can swap.
+        let continued = lines[i + 1..end]
+            .iter()
+            .map(|r| &entry[r.clone()])
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| indent_of(l) > key_indent);
+        if continued {
+            return None;
+        }
+        let terminator = &line[line.trim_end_matches(['\n', '\r']).len()..];
+        let new_line = format!("{}{field}: {flow}{terminator}", &line[..content_at]);
+        let abs = range.start + lines[i].start..range.start + lines[i].end;
+        return Some(splice(raw, abs, &new_line));
+    }
+    // Not there yet: add it after the item's last non-blank line.
+    let last = (first..end)
+        .rev()
+        .find(|&i| !entry[lines[i].clone()].trim().is_empty())?;
+    let at = range.start + lines[last].end;
+    let lead = if raw[..at].ends_with('\n') { "" } else { nl };
+    let line = format!("{lead}{}{field}: {flow}{nl}", " ".repeat(key_indent));
+    Some(format!("{}{line}{}", &raw[..at], &raw[at..]))
+}
+
+/// Most numbered variants of a new file's name tried before giving up.
+const MAX_NAME_ATTEMPTS: u32 = 1000;
+
+/// Creates `dir/stem.ext` (or `stem-2.ext`, `stem-3.ext`, ... when taken)
+/// with `contents`, atomically and never replacing an existing file: the
+/// content is written and synced to a temp file first, then hard-linked
+/// under the new name, which fails instead of overwriting.
+pub fn create_new_atomically(
+    dir: &Path,
+    stem: &str,
+    ext: &str,
+    contents: &[u8],
+) -> Result<PathBuf, WriteBackError> {
+    fs::create_dir_all(dir).map_err(io_err("create folder", dir))?;
+    let tmp = dir.join(format!(
+        ".{stem}.{ext}.{TEMP_MARKER}-{}-{}",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io_err("create", &tmp))?;
+        file.write_all(contents).map_err(io_err("write", &tmp))?;
+        file.sync_all().map_err(io_err("sync", &tmp))?;
+        drop(file);
+        for n in 1..=MAX_NAME_ATTEMPTS {
+            let name = if n == 1 {
+                format!("{stem}.{ext}")
+            } else {
+                format!("{stem}-{n}.{ext}")
+            };
+            let target = dir.join(name);
+            match fs::hard_link(&tmp, &target) {
+                Ok(()) => {
+                    sync_dir(dir)?;
+                    return Ok(target);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io_err("create", &target)(e)),
+            }
+        }
+        Err(WriteBackError::Io {
+            action: "find a free name in",
+            path: dir.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "every candidate name is taken",
+            ),
+        })
+    })();
+    // The temp name is only a staging link; the new file keeps its own.
+    let _ = fs::remove_file(&tmp);
+    result
 }
 
 /// Compares an `If-Match` value with an ETag, tolerating a weak prefix or missing quotes.
@@ -938,6 +1277,79 @@ mod tests {
         assert!(etag_matches(&format!("W/{etag}"), &etag));
         assert!(etag_matches(etag.trim_matches('"'), &etag));
         assert!(!etag_matches("\"nope\"", &etag));
+    }
+
+    const HANDOVER: &str = "---\ntitle: T\nitems:\n  - topic: a  # first\n    done: false\n  - topic: b\n    stage: x\nconfirmations:\n  - by: A\n    note: ok\nstatus: planned\n---\nbody\n";
+
+    #[test]
+    fn appends_records_and_sets_item_fields_line_by_line() {
+        let edits = [
+            Edit::Append {
+                key: "confirmations".into(),
+                record: json!({"by": "B", "date": "2026-11-20", "item": "b"}),
+            },
+            Edit::SetInList {
+                key: "items".into(),
+                index: 1,
+                field: "done".into(),
+                value: json!(true),
+            },
+            Edit::SetInList {
+                key: "items".into(),
+                index: 0,
+                field: "done".into(),
+                value: json!(true),
+            },
+        ];
+        let out = apply_edits(HANDOVER, &edits).unwrap();
+        assert_eq!(
+            out,
+            "---\ntitle: T\nitems:\n  - topic: a  # first\n    done: true\n  - topic: b\n    stage: x\n    done: true\nconfirmations:\n  - by: A\n    note: ok\n  - by: B\n    date: \"2026-11-20\"\n    item: b\nstatus: planned\n---\nbody\n"
+        );
+    }
+
+    #[test]
+    fn appends_to_flow_and_missing_lists_and_toml() {
+        let text = "---\ntitle: T\nconfirmations: []\n---\nbody\n";
+        let edit = [Edit::Append {
+            key: "confirmations".into(),
+            record: json!({"by": "B"}),
+        }];
+        assert_eq!(
+            apply_edits(text, &edit).unwrap(),
+            "---\ntitle: T\nconfirmations:\n  - by: B\n---\nbody\n"
+        );
+        let text = "+++\ntitle = \"T\"\n\n[[confirmations]]\nby = \"A\"\n+++\nbody\n";
+        let out = apply_edits(text, &edit).unwrap();
+        assert!(out.starts_with("+++\ntitle = \"T\"\n"), "{out}");
+        let toml_item = "+++\ntitle = \"T\"\n\n[[items]]\ntopic = \"a\"\ndone = false\n+++\nbody\n";
+        let done = [Edit::SetInList {
+            key: "items".into(),
+            index: 0,
+            field: "done".into(),
+            value: json!(true),
+        }];
+        assert_eq!(
+            apply_edits(toml_item, &done).unwrap(),
+            "+++\ntitle = \"T\"\n\n[[items]]\ndone = true\ntopic = \"a\"\n+++\nbody\n"
+        );
+        assert!(out.ends_with("by = \"B\"\n+++\nbody\n"), "{out}");
+        let crlf = "---\r\ntitle: T\r\nconfirmations:\r\n  - by: A\r\n---\r\nbody\r\n";
+        assert_eq!(
+            apply_edits(crlf, &edit).unwrap(),
+            "---\r\ntitle: T\r\nconfirmations:\r\n  - by: A\r\n  - by: B\r\n---\r\nbody\r\n"
+        );
+    }
+
+    #[test]
+    fn new_files_never_replace_existing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = create_new_atomically(dir.path(), "note", "md", b"one").unwrap();
+        let b = create_new_atomically(dir.path(), "note", "md", b"two").unwrap();
+        assert_eq!(a.file_name().unwrap(), "note.md");
+        assert_eq!(b.file_name().unwrap(), "note-2.md");
+        assert_eq!(fs::read(&a).unwrap(), b"one");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -18,7 +18,7 @@ const MEDIA: &str = "training/media/acl-walkthrough.wav";
 /// Restricted by the folder rule `runbooks/network/**` -> team network.
 fn restricted_doc() -> String {
     format!(
-        "---\ntitle: Zebracore switch ACL change\nsystems: [zebra-net]\ntags: [zebra-acl]\nupdated: 2025-02-30\nrecording: ../../{MEDIA}\n---\n\n# Zebracore switch ACL change\n\nThe zebrafirewall rule set; see [EOD](../core-banking/eod-batch-ora-01555.md) for the batch window.\n"
+        "---\ntitle: Zebracore switch ACL change\nsystems: [zebra-net, zebra-coreswitch]\ntags: [zebra-acl]\nupdated: 2025-02-30\nrecording: ../../{MEDIA}\n---\n\n# Zebracore switch ACL change\n\nThe zebrafirewall rule set; see [EOD](../core-banking/eod-batch-ora-01555.md) for the batch window.\n"
     )
 }
 
@@ -46,6 +46,10 @@ fn start(configure: impl FnOnce(&mut baton::server::Settings)) -> (TestServer, V
     );
     server.corpus.write(SECRET_DOC, restricted_doc());
     server.corpus.write(MEDIA, b"RIFF....WAVEfmt fake audio");
+    server.corpus.write(
+        "handovers/zebra-handover.md",
+        "---\ntitle: Zebra network handover\nsystems: [zebra-net]\nfrom: 吳家豪\nto: 林雅婷\nstatus: in-progress\nstart: 2026-11-01\nitems:\n  - topic: ACL change procedure\n    stage: documentation\n---\n\n# Zebra network handover\n",
+    );
     let s = secrets.into_inner().unwrap();
     let who = vec![
         Who {
@@ -120,7 +124,7 @@ fn a_restricted_document_leaves_no_trace_for_those_who_may_not_read_it() {
             "{label}: total counts only visible docs"
         );
         expect(
-            !all["facets"]["systems"]["zebra-net"].is_null(),
+            !all["facets"]["systems"]["zebra-coreswitch"].is_null(),
             "system facet",
         );
         expect(!all["facets"]["tags"]["zebra-acl"].is_null(), "tag facet");
@@ -134,7 +138,7 @@ fn a_restricted_document_leaves_no_trace_for_those_who_may_not_read_it() {
         let text = json(&s, who, "/api/search?q=zebracore");
         expect(text.to_string().contains("zebrafirewall"), "snippet");
         // Suggestions: title, system and tag.
-        for typed in ["zebracore", "zebra-n", "zebra-a"] {
+        for typed in ["zebracore", "zebra-cores", "zebra-a"] {
             let sug = json(&s, who, &format!("/api/suggest?q={typed}"));
             let any = !sug["suggestions"].as_array().unwrap().is_empty();
             expect(any, &format!("suggest {typed}"));
@@ -169,6 +173,11 @@ fn a_restricted_document_leaves_no_trace_for_those_who_may_not_read_it() {
             vocabulary.to_string().contains("zebra-acl"),
             "tag vocabulary",
         );
+        // The handover page: per-system articles, plan item articles, readiness.
+        let handover = json(&s, who, "/api/handovers/zebra-handover");
+        expect(handover.to_string().contains(SECRET_DOC), "handover entry");
+        let gaps = handover["per_system"][0]["gaps"].to_string();
+        expect(!gaps.contains("no runbook"), "readiness counts the runbook");
     }
 }
 

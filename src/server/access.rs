@@ -92,18 +92,22 @@ pub async fn identify(
     next.run(req).await
 }
 
+/// What the holder of `token` may read.
+pub fn viewer_of(token: &crate::auth::StoredToken) -> Viewer {
+    if token.role == Role::Admin {
+        Viewer::All
+    } else {
+        Viewer::member(&token.name, &token.teams)
+    }
+}
+
 /// The caller of a request: token, trusted proxy, or anonymous. A wrong
 /// token is an error (not anonymity), so a typo is noticed.
 fn resolve(state: &AppState, headers: &HeaderMap, ip: IpAddr) -> Result<Caller, ApiError> {
     if headers.contains_key(axum::http::header::AUTHORIZATION) {
         let token = super::tags::authorize(state, headers, ip, Role::Reader)?;
-        let viewer = if token.role == Role::Admin {
-            Viewer::All
-        } else {
-            Viewer::member(&token.name, &token.teams)
-        };
         return Ok(Caller {
-            viewer,
+            viewer: viewer_of(&token),
             role: Some(token.role),
             ip,
             name: token.name,

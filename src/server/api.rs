@@ -29,7 +29,7 @@ const DEFAULT_RELATED: usize = 5;
 const MAX_RELATED: usize = 20;
 
 /// Runs CPU-bound work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

@@ -12,11 +12,13 @@ pub mod access;
 pub mod api;
 pub mod audit;
 pub mod error;
+pub mod handovers;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod tags;
+pub mod write;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -210,6 +212,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/tags", get(tags::vocabulary))
         .route("/api/media/{*path}", get(media::media))
         .route("/api/audit", get(audit::audit_log))
+        .route("/api/handovers", get(handovers::list))
+        .route("/api/handovers/{*id}", get(handovers::detail).post(handovers::post_route))
+        .route("/api/feedback", axum::routing::post(handovers::feedback))
         .route("/api/problems", get(api::problems))
         .route("/api/health", get(api::health))
         .route("/api/ready", get(api::ready))

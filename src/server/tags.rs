@@ -23,10 +23,10 @@ use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
 
 use super::error::ApiError;
-use super::AppState;
+use super::{write, AppState};
 use crate::auth::{Role, StoredToken};
 use crate::doc_id::DocId;
-use crate::write_back::{self, WriteBackError};
+use crate::write_back;
 
 /// Longest tag, in characters: tags are labels, not sentences.
 const MAX_TAG_CHARS: usize = 40;
@@ -236,11 +236,7 @@ pub async fn put_tags(
         ));
     };
     let token = authorize(&state, &headers, peer.ip(), Role::Trainer)?;
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .ok_or(ApiError::PreconditionRequired)?;
+    let if_match = write::if_match(&headers)?;
     let request: TagsRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid body: {e}; expected {{\"tags\": [...], \"segments\": [{{\"at\", \"label\", \"tags\"}}]}}")))?;
     let tags = normalize_tags(&request.tags).map_err(ApiError::BadRequest)?;
@@ -267,7 +263,12 @@ fn write_tags(
     let entry =
         crate::corpus::entry_for(&state.corpus, &id, &state.filter).ok_or_else(not_found)?;
     let current = std::fs::read(&entry.path).map_err(|_| not_found())?;
-    let kind = crate::document::parse_bytes(id.clone(), &current, &state.index.schema).kind;
+    let parsed = crate::document::parse_bytes(id.clone(), &current, &state.index.schema);
+    // A record the writer may not read does not exist for them.
+    if !super::access::viewer_of(token).can_see(&parsed.access.terms()) {
+        return Err(not_found());
+    }
+    let kind = parsed.kind;
     if kind != "training" {
         return Err(ApiError::Conflict(format!(
             "tags can be set only on training records; '{id}' is a {kind}"
@@ -275,28 +276,18 @@ fn write_tags(
     }
     let updates = [("tags", json!(tags)), ("segments", json!(segments))];
     let outcome =
-        write_back::update_document(&entry.path, if_match, &updates).map_err(|e| match e {
-            WriteBackError::Stale { current_etag } => ApiError::PreconditionFailed(current_etag),
-            other => ApiError::internal(other),
-        })?;
+        write_back::update_document(&entry.path, if_match, &updates).map_err(write::write_error)?;
     // Read-your-writes: index the new content before answering.
-    let mut doc = crate::document::parse_bytes(id.clone(), &outcome.bytes, &state.index.schema);
-    doc.mtime = std::fs::metadata(&entry.path)
-        .map(|m| crate::document::mtime_nanos(&m))
-        .unwrap_or(0);
-    // As a reconciliation would index it (transcript cues, folded hash), so
-    // the watcher's event for this write finds nothing to do.
-    crate::document::attach_transcript(&state.corpus, &mut doc);
-    state.writer.upsert(doc)?;
-    state.writer.commit()?;
+    write::reindex(state, &id, &entry.path, &outcome.bytes)?;
     tracing::info!(id = %id, token = %token.name, tags = tags.len(), segments = segments.len(), "tags written");
     let changed = json!({ "tags": &tags, "segments": &segments });
-    audit_write(
+    let before = write_back::content_etag(&current);
+    write::audit(
         state,
         token,
         "tags",
         &id,
-        (&write_back::content_etag(&current), &outcome.etag),
+        (Some(&before), &outcome.etag),
         changed,
     );
     Ok(TagsResponse {
@@ -307,25 +298,8 @@ fn write_tags(
     })
 }
 
-/// Records a write in the audit log: who, role, document, ETag before and
-/// after, and what the write set. A failure to log is reported but does not
-/// undo the write, which has already happened.
-pub fn audit_write(
-    state: &AppState,
-    token: &StoredToken,
-    action: &str,
-    id: &DocId,
-    etags: (&str, &str),
-    changed: serde_json::Value,
-) {
-    let mut entry = crate::audit::Entry::new(action, &token.name);
-    entry.role = Some(format!("{:?}", token.role).to_lowercase());
-    entry.id = Some(id.to_string());
-    entry.etag_before = Some(etags.0.to_string());
-    entry.etag = Some(etags.1.to_string());
-    entry.detail = Some(changed);
-    state.audit.record(&entry);
-}
+/// Kept for callers of the old path; the audit log is shared by every write route.
+pub use super::write::AUDIT_FILE;
 
 /// The tag vocabulary.
 #[derive(Serialize, utoipa::ToSchema)]
