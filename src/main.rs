@@ -65,6 +65,30 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Print the audit trail (searches, opens, denials, writes), newest first
+    Audit {
+        /// Only this user (token or proxy name, or anonymous)
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this document id
+        #[arg(long)]
+        doc: Option<String>,
+        /// Only this action (search, open, denied, tags, confirmation, feedback)
+        #[arg(long)]
+        action: Option<String>,
+        /// At or after (YYYY-MM-DD or RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        /// At or before (YYYY-MM-DD or RFC 3339)
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many entries
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
     /// Index the corpus (only what changed since the last run)
     Index {
         /// Delete the index and build it again from the corpus
@@ -261,6 +285,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Watch) => watch(&config, &schema),
         Some(Command::Token { action }) => token(&config, action),
+        Some(Command::Audit {
+            user,
+            doc,
+            action,
+            since,
+            until,
+            limit,
+            json,
+        }) => {
+            let bound = |v: Option<String>, end: bool| -> anyhow::Result<_> {
+                v.map(|s| {
+                    baton::audit::parse_bound(&s, end).ok_or_else(|| {
+                        anyhow::anyhow!("'{s}' is not a date (YYYY-MM-DD) or RFC 3339 time")
+                    })
+                })
+                .transpose()
+            };
+            let filter = baton::audit::Filter {
+                user,
+                id: doc,
+                action,
+                since: bound(since, false)?,
+                until: bound(until, true)?,
+            };
+            let log = baton::audit::AuditLog::new(&config.data, baton::audit::DEFAULT_ROTATE_BYTES);
+            let page = log.read(&filter, 0, limit)?;
+            for e in &page.entries {
+                if json {
+                    println!("{}", serde_json::to_string(e)?);
+                } else {
+                    let what =
+                        e.id.clone()
+                            .or_else(|| {
+                                e.query
+                                    .as_ref()
+                                    .map(|q| format!("q={q} ({} hits)", e.hits.unwrap_or(0)))
+                            })
+                            .unwrap_or_default();
+                    println!("{}\t{}\t{}\t{}", e.time, e.user, e.action, what);
+                }
+            }
+            eprintln!("{} of {} matching entries", page.entries.len(), page.total);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::BenchQuery {
             queries,
             rounds,

@@ -286,4 +286,21 @@ fn searches_opens_and_denials_are_audited_and_survive_a_restart() {
     assert!(has("denied", "anonymous", &|e| e.detail.is_some()));
     assert!(has("search", "anonymous", &|e| e.query.as_deref()
         == Some("after-restart")));
+
+    // `baton audit` prints the same trail, filtered.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .arg("--data")
+        .arg(&data)
+        .args(["audit", "--user", "net-wu", "--action", "open", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["id"], SECRET_DOC);
 }
