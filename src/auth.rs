@@ -48,6 +48,9 @@ pub struct StoredToken {
     hash: String,
     /// When it was created (RFC 3339).
     pub created: String,
+    /// Teams whose restricted documents it may read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
 }
 
 /// Token store failures.
@@ -94,6 +97,16 @@ impl TokenStore {
 
     /// Creates a token and returns its secret (shown once, never stored).
     pub fn add(&mut self, name: &str, role: Role) -> Result<String, AuthError> {
+        self.add_with_teams(name, role, &[])
+    }
+
+    /// Creates a token of `teams` (see `visibility`) and returns its secret.
+    pub fn add_with_teams(
+        &mut self,
+        name: &str,
+        role: Role,
+        teams: &[String],
+    ) -> Result<String, AuthError> {
         let valid = !name.is_empty()
             && name.len() <= 64
             && name
@@ -115,6 +128,11 @@ impl TokenStore {
             salt,
             hash,
             created,
+            teams: teams
+                .iter()
+                .map(|t| crate::visibility::normalize_team(t))
+                .filter(|t| !t.is_empty())
+                .collect(),
         });
         self.save()?;
         Ok(secret)

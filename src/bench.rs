@@ -368,3 +368,123 @@ pub fn run_queries(
         qps_one_thread: latencies.len() as f64 / total.max(1e-9),
     })
 }
+
+/// Cost of visibility filtering: the same queries over the same index, with
+/// no filter (baseline), as a reader who may see half the documents, and as
+/// one who may see them all through the filter. Measured interleaved in one
+/// run, so machine noise hits all three alike.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessMeasurement {
+    /// Documents indexed (the corpus replicated up to the minimum).
+    pub docs: usize,
+    /// Of which restricted to a team the half-reader is not in.
+    pub restricted: usize,
+    /// Searches per variant.
+    pub searches: usize,
+    /// Median ms without any filter.
+    pub p50_unfiltered_ms: f64,
+    /// Median ms as a reader of the public half.
+    pub p50_half_visible_ms: f64,
+    /// Median ms as a reader of everything, through the filter.
+    pub p50_all_visible_ms: f64,
+    /// Mean ms of the three, in the same order.
+    pub mean_ms: [f64; 3],
+    /// Filtered (half visible) mean / unfiltered mean.
+    pub ratio_half_visible: f64,
+    /// Filtered (all visible) mean / unfiltered mean.
+    pub ratio_all_visible: f64,
+}
+
+/// Team that the restricted half belongs to.
+const BENCH_TEAM: &str = "bench-restricted";
+
+/// Indexes `corpus` (replicated until it holds `min_docs`) into a fresh
+/// index under `data`, every other document restricted to [`BENCH_TEAM`],
+/// then measures [`AccessMeasurement`].
+pub fn run_access(
+    corpus: &Path,
+    data: &Path,
+    schema: &Schema,
+    queries: &[String],
+    rounds: usize,
+    min_docs: usize,
+) -> anyhow::Result<AccessMeasurement> {
+    use crate::search::{search, SearchRequest};
+    use crate::visibility::{DocAccess, Viewer, Visibility};
+    let index = BatonIndex::open(data, schema, true)?;
+    let w = writer::Writer::start(&index)?;
+    let (entries, _) = crate::corpus::list(corpus);
+    anyhow::ensure!(
+        !entries.is_empty(),
+        "no Markdown files in {}",
+        corpus.display()
+    );
+    let copies = min_docs.div_ceil(entries.len()).max(1);
+    let (mut docs, mut restricted) = (0, 0);
+    for copy in 0..copies {
+        for entry in &entries {
+            let Ok(mut doc) = crate::document::load(corpus, &entry.id, schema, u64::MAX) else {
+                continue;
+            };
+            doc.id = crate::doc_id::DocId::parse(&format!("copy-{copy}/{}", entry.id))?;
+            if docs % 2 == 1 {
+                doc.access = DocAccess {
+                    visibility: Visibility::Restricted,
+                    teams: vec![BENCH_TEAM.into()],
+                };
+                restricted += 1;
+            }
+            w.upsert(doc)?;
+            docs += 1;
+        }
+    }
+    w.commit()?;
+    drop(w);
+    let viewers = [
+        Viewer::All,
+        Viewer::member("half", &["another-team".into()]),
+        Viewer::member("all", &[BENCH_TEAM.into()]),
+    ];
+    let request = |q: &str, v: &Viewer| SearchRequest {
+        viewer: v.clone(),
+        ..SearchRequest::new(q)
+    };
+    for q in queries {
+        for v in &viewers {
+            search(&index, &request(q, v))?; // warm caches
+        }
+    }
+    let mut latencies: [Vec<f64>; 3] = Default::default();
+    for _ in 0..rounds {
+        for q in queries {
+            for (i, v) in viewers.iter().enumerate() {
+                let t = Instant::now();
+                search(&index, &request(q, v))?;
+                latencies[i].push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    let mean = |l: &Vec<f64>| l.iter().sum::<f64>() / l.len().max(1) as f64;
+    let p50 = |l: &mut Vec<f64>| {
+        l.sort_by(f64::total_cmp);
+        l.get(l.len() / 2).copied().unwrap_or(0.0)
+    };
+    let means = [
+        mean(&latencies[0]),
+        mean(&latencies[1]),
+        mean(&latencies[2]),
+    ];
+    let searches = latencies[0].len();
+    let [a, b, c] = &mut latencies;
+    Ok(AccessMeasurement {
+        docs,
+        restricted,
+        searches,
+        p50_unfiltered_ms: p50(a),
+        p50_half_visible_ms: p50(b),
+        p50_all_visible_ms: p50(c),
+        mean_ms: means,
+        ratio_half_visible: means[1] / means[0].max(1e-9),
+        ratio_all_visible: means[2] / means[0].max(1e-9),
+    })
+}

@@ -34,6 +34,8 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     /// Poll the corpus instead of using inotify.
     pub poll: bool,
+    /// API reads need a reader token.
+    pub require_read_token: bool,
 }
 
 /// The resolved configuration.
@@ -57,6 +59,14 @@ pub struct Config {
     pub reconcile_interval: Duration,
     /// Address `baton serve` listens on.
     pub addr: String,
+    /// API reads need a reader token.
+    pub require_read_token: bool,
+    /// Reverse proxies whose identity headers are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Header naming the user behind a trusted proxy.
+    pub proxy_user_header: String,
+    /// Header listing that user's groups (comma-separated), taken as teams.
+    pub proxy_groups_header: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +82,11 @@ struct FileConfig {
     poll: Option<bool>,
     poll_interval_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
+    require_read_token: Option<bool>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    proxy_user_header: Option<String>,
+    proxy_groups_header: Option<String>,
 }
 
 /// A config file that cannot be used.
@@ -101,7 +116,29 @@ impl Config {
                 .exists()
                 .then(|| default_schema.to_path_buf())
         });
+        let trusted_proxies = file
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.trim().parse().map_err(|_| ConfigError {
+                    path: o
+                        .config
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_CONFIG_FILE.into())
+                        .display()
+                        .to_string(),
+                    message: format!("trusted_proxies: '{p}' is not an IP address"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
+            trusted_proxies,
+            proxy_user_header: file
+                .proxy_user_header
+                .unwrap_or_else(|| "X-Forwarded-User".into()),
+            proxy_groups_header: file
+                .proxy_groups_header
+                .unwrap_or_else(|| "X-Forwarded-Groups".into()),
             corpus: o
                 .corpus
                 .clone()
@@ -120,6 +157,7 @@ impl Config {
             addr: file.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string()),
             ignore: file.ignore,
             poll: o.poll || file.poll.unwrap_or(false),
+            require_read_token: o.require_read_token || file.require_read_token.unwrap_or(false),
             poll_interval: file
                 .poll_interval_secs
                 .map(Duration::from_secs)
@@ -128,6 +166,17 @@ impl Config {
                 .reconcile_interval_secs
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_RECONCILE_INTERVAL),
+        })
+    }
+}
+
+impl Config {
+    /// Identity from trusted proxies, when any are configured.
+    pub fn proxy_auth(&self) -> Option<crate::server::access::ProxyAuth> {
+        (!self.trusted_proxies.is_empty()).then(|| crate::server::access::ProxyAuth {
+            trusted: self.trusted_proxies.clone(),
+            user_header: self.proxy_user_header.clone(),
+            groups_header: self.proxy_groups_header.clone(),
         })
     }
 }

@@ -117,6 +117,28 @@ impl DocId {
         }
     }
 
+    /// The corpus path that `target` (a path relative to this document, or
+    /// corpus-absolute with a leading `/`) names; `None` when it climbs out
+    /// of the corpus.
+    pub fn join(&self, target: &str) -> Option<DocId> {
+        let joined = match (target.strip_prefix('/'), self.folder()) {
+            (Some(abs), _) => abs.to_string(),
+            (None, "") => target.to_string(),
+            (None, folder) => format!("{folder}/{target}"),
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for part in joined.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                p => parts.push(p),
+            }
+        }
+        DocId::parse(&parts.join("/")).ok()
+    }
+
     /// The web page URL of this document, percent-encoded.
     pub fn url(&self) -> String {
         format!("/doc/{}", percent_encode_path(&self.0))

@@ -7,6 +7,7 @@
 //! nothing, the next run rebuilds it.
 
 pub mod analysis;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod check;
@@ -21,6 +22,7 @@ pub mod problem;
 pub mod schema;
 pub mod search;
 pub mod server;
+pub mod visibility;
 pub mod watch;
 pub mod write_back;
 

@@ -47,6 +47,9 @@ struct GlobalArgs {
     /// Poll the corpus for changes instead of inotify (NFS, SMB)
     #[arg(long, global = true, env = "BATON_POLL")]
     poll: bool,
+    /// API reads need a reader token too (`serve`); health, readiness and metrics stay open
+    #[arg(long, global = true, env = "BATON_REQUIRE_READ_TOKEN")]
+    require_read_token: bool,
 }
 
 #[derive(Subcommand)]
@@ -61,6 +64,30 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Print the audit trail (searches, opens, denials, writes), newest first
+    Audit {
+        /// Only this user (token or proxy name, or anonymous)
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this document id
+        #[arg(long)]
+        doc: Option<String>,
+        /// Only this action (search, open, denied, tags, confirmation, feedback)
+        #[arg(long)]
+        action: Option<String>,
+        /// At or after (YYYY-MM-DD or RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        /// At or before (YYYY-MM-DD or RFC 3339)
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many entries
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
     },
     /// Index the corpus (only what changed since the last run)
     Index {
@@ -128,6 +155,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmark visibility filtering: the same queries with and without the
+    /// access filter, over the corpus replicated to 10,000+ documents with
+    /// every other one restricted (fresh index in a temporary folder)
+    BenchAccess {
+        /// Queries: eval JSON lines (`query` field) or one query per line
+        #[arg(long)]
+        queries: PathBuf,
+        /// Times each query is run per variant
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// Replicate the corpus until it holds at least this many documents
+        #[arg(long, default_value_t = 10_000)]
+        min_docs: usize,
+        /// Print the measurement as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmark indexing: baton against a bare tantivy + jieba indexer
     BenchIndex {
         /// Print the measurements as JSON
@@ -148,6 +192,9 @@ enum TokenAction {
         /// What it may do
         #[arg(long, value_enum)]
         role: baton::auth::Role,
+        /// Team whose restricted documents it may read (repeatable)
+        #[arg(long = "team")]
+        teams: Vec<String>,
     },
     /// List tokens (names and roles, never secrets)
     List,
@@ -227,6 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         max_file_bytes: g.max_file_bytes,
         config: g.config,
         poll: g.poll,
+        require_read_token: g.require_read_token,
     })?;
     let schema = Schema::load(config.schema.as_deref())?;
     match cli.command {
@@ -237,6 +285,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Watch) => watch(&config, &schema),
         Some(Command::Token { action }) => token(&config, action),
+        Some(Command::Audit {
+            user,
+            doc,
+            action,
+            since,
+            until,
+            limit,
+            json,
+        }) => {
+            let bound = |v: Option<String>, end: bool| -> anyhow::Result<_> {
+                v.map(|s| {
+                    baton::audit::parse_bound(&s, end).ok_or_else(|| {
+                        anyhow::anyhow!("'{s}' is not a date (YYYY-MM-DD) or RFC 3339 time")
+                    })
+                })
+                .transpose()
+            };
+            let filter = baton::audit::Filter {
+                user,
+                id: doc,
+                action,
+                since: bound(since, false)?,
+                until: bound(until, true)?,
+            };
+            let log = baton::audit::AuditLog::new(&config.data, baton::audit::DEFAULT_ROTATE_BYTES);
+            let page = log.read(&filter, 0, limit)?;
+            for e in &page.entries {
+                if json {
+                    println!("{}", serde_json::to_string(e)?);
+                } else {
+                    let what =
+                        e.id.clone()
+                            .or_else(|| {
+                                e.query
+                                    .as_ref()
+                                    .map(|q| format!("q={q} ({} hits)", e.hits.unwrap_or(0)))
+                            })
+                            .unwrap_or_default();
+                    println!("{}\t{}\t{}\t{}", e.time, e.user, e.action, what);
+                }
+            }
+            eprintln!("{} of {} matching entries", page.entries.len(), page.total);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::BenchQuery {
             queries,
             rounds,
@@ -250,6 +342,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!(
                     "{} in-process searches: p50 {:.2} ms, p99 {:.2} ms, {:.0} searches/s on one thread",
                     m.searches, m.p50_ms, m.p99_ms, m.qps_one_thread
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::BenchAccess {
+            queries,
+            rounds,
+            min_docs,
+            json,
+        }) => {
+            let data =
+                std::env::temp_dir().join(format!("baton-bench-access-{}", std::process::id()));
+            let m = bench::run_access(
+                &config.corpus,
+                &data,
+                &schema,
+                &bench::read_queries(&queries)?,
+                rounds.max(1),
+                min_docs,
+            );
+            let _ = std::fs::remove_dir_all(&data);
+            let m = m?;
+            if json {
+                println!("{}", serde_json::to_string(&m)?);
+            } else {
+                println!(
+                    "{} docs ({} restricted), {} searches each: mean {:.2} ms unfiltered, {:.2} ms half visible ({:.3}x), {:.2} ms all visible through the filter ({:.3}x); p50 {:.2} / {:.2} / {:.2} ms",
+                    m.docs, m.restricted, m.searches, m.mean_ms[0], m.mean_ms[1], m.ratio_half_visible,
+                    m.mean_ms[2], m.ratio_all_visible, m.p50_unfiltered_ms, m.p50_half_visible_ms, m.p50_all_visible_ms
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -346,14 +467,20 @@ fn index(config: &Config, schema: &Schema, rebuild: bool) -> anyhow::Result<Bato
 fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
     let mut store = baton::auth::TokenStore::load(&config.data)?;
     match action {
-        TokenAction::Add { name, role } => {
-            let secret = store.add(&name, role)?;
+        TokenAction::Add { name, role, teams } => {
+            let secret = store.add_with_teams(&name, role, &teams)?;
             eprintln!("token '{name}' ({role:?}) created; the secret is shown only now");
             println!("{secret}");
         }
         TokenAction::List => {
             for t in store.list() {
-                println!("{}\t{:?}\t{}", t.name, t.role, t.created);
+                println!(
+                    "{}\t{:?}\t{}\t{}",
+                    t.name,
+                    t.role,
+                    t.teams.join(","),
+                    t.created
+                );
             }
         }
         TokenAction::Revoke { name } => {
@@ -375,6 +502,8 @@ fn serve(config: &Config, schema: &Schema, addr: Option<String>) -> anyhow::Resu
         schema: schema.clone(),
         addr: addr.unwrap_or_else(|| config.addr.clone()),
         watch: watch_options(config)?,
+        require_read_token: config.require_read_token,
+        proxy: config.proxy_auth(),
     };
     baton::server::run_until_signal(settings)?;
     Ok(ExitCode::SUCCESS)
@@ -449,6 +578,7 @@ fn search_cmd(config: &Config, schema: &Schema, args: SearchArgs) -> anyhow::Res
         sort: args.sort.parse::<Sort>()?,
         limit: args.limit,
         offset: args.offset,
+        viewer: baton::visibility::Viewer::All,
     };
     let response = search::search(&index, &req)?;
     if args.json {

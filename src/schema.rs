@@ -209,6 +209,8 @@ pub struct Schema {
     pub synonyms: String,
     /// Stop words text (one per line); query time only.
     pub stop_words: String,
+    /// Who may read what by default (folder rules).
+    pub visibility: crate::visibility::Policy,
     /// Synonyms and stop words analysed, built on first use.
     lexicon: Arc<OnceLock<Lexicon>>,
     fingerprint: String,
@@ -226,7 +228,19 @@ struct RawSchema {
     kinds: BTreeMap<String, Spanned<RawKind>>,
     #[serde(default)]
     rules: Vec<Spanned<RawRule>>,
+    default_visibility: Option<Spanned<String>>,
+    #[serde(default)]
+    visibility: Vec<Spanned<RawVisibilityRule>>,
     handover: Option<Spanned<RawHandover>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVisibilityRule {
+    glob: Spanned<String>,
+    visibility: Spanned<String>,
+    #[serde(default)]
+    teams: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -352,6 +366,7 @@ impl Schema {
         let fields = validate_fields(&raw, &at)?;
         let kinds = validate_kinds(&raw, &fields, &at)?;
         let rules = validate_rules(&raw, &kinds, &at)?;
+        let visibility = validate_visibility(&raw, &at)?;
         let default_kind = match &raw.default_kind {
             Some(k) if !kinds.contains_key(k.get_ref()) => {
                 return Err(at(
@@ -380,6 +395,7 @@ impl Schema {
             user_dict: DEFAULT_USER_DICT.to_string(),
             synonyms: DEFAULT_SYNONYMS.to_string(),
             stop_words: DEFAULT_STOP_WORDS.to_string(),
+            visibility,
             lexicon: Arc::default(),
             fingerprint: String::new(),
         };
@@ -402,12 +418,13 @@ impl Schema {
             .map(|r| (r.glob.as_str(), r.kind.as_str()))
             .collect();
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{}|{:?}|{}|{}",
+            "{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{}",
             self.fields,
             self.kinds,
             rules,
             self.default_kind,
             self.boosts,
+            self.visibility.describe(),
             crate::analysis::PIPELINE_VERSION,
             blake3::hash(self.user_dict.as_bytes()).to_hex()
         );
@@ -599,6 +616,44 @@ fn validate_rules(
         });
     }
     Ok(rules)
+}
+
+fn validate_visibility(raw: &RawSchema, at: &At) -> Result<crate::visibility::Policy, SchemaError> {
+    use crate::visibility::{DocAccess, Policy, Rule as VisRule, Visibility};
+    let level = |s: &Spanned<String>| -> Result<Visibility, SchemaError> {
+        s.get_ref().parse().map_err(|e: String| at(s.span(), e))
+    };
+    let default = raw.default_visibility.as_ref().map(level).transpose()?;
+    let mut rules = Vec::new();
+    for rule in &raw.visibility {
+        let r = rule.get_ref();
+        let glob = Glob::new(r.glob.get_ref()).map_err(|e| {
+            at(
+                r.glob.span(),
+                format!("invalid glob '{}': {e}", r.glob.get_ref()),
+            )
+        })?;
+        let visibility = level(&r.visibility)?;
+        if visibility != Visibility::Restricted && !r.teams.is_empty() {
+            return Err(at(
+                r.visibility.span(),
+                "teams apply only to restricted documents".into(),
+            ));
+        }
+        rules.push(VisRule {
+            glob: r.glob.get_ref().clone(),
+            matcher: glob.compile_matcher(),
+            access: DocAccess {
+                visibility,
+                teams: r
+                    .teams
+                    .iter()
+                    .map(|t| crate::visibility::normalize_team(t))
+                    .collect(),
+            },
+        });
+    }
+    Ok(Policy { default, rules })
 }
 
 fn validate_handover(

@@ -23,6 +23,7 @@ use notify::{EventKind, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher 
 
 use crate::corpus::{self, Entry, Filter};
 use crate::doc_id::DocId;
+use crate::document::transcript;
 use crate::index::reconcile::{self, Options, Trust};
 use crate::index::writer::Writer;
 use crate::index::{BatonIndex, IndexError};
@@ -375,12 +376,18 @@ impl Context {
                     deletes.extend(under(state, &id).filter(|d| !present.contains(d)).cloned());
                     entries.extend(found.into_iter().map(|e| (e.id.clone(), e)));
                 }
+                Ok(_) if transcript::is_transcript(id.as_str()) => {
+                    entries.extend(self.records_using(&id, state));
+                }
                 Ok(_) => match corpus::entry_for(&self.root, &id, &self.opts.filter) {
                     Some(entry) => {
                         entries.insert(id, entry);
                     }
                     None => deletes.push(id),
                 },
+                Err(_) if transcript::is_transcript(id.as_str()) => {
+                    entries.extend(self.records_using(&id, state));
+                }
                 Err(_) => {
                     deletes.extend(under(state, &id).cloned());
                     deletes.push(id);
@@ -389,6 +396,32 @@ impl Context {
         }
         deletes.retain(|d| !entries.contains_key(d));
         (entries.into_values().collect(), deletes)
+    }
+
+    /// The records whose index entry depends on the transcript `id`: those
+    /// that used it when indexed, and a record with the same stem beside it
+    /// (which picks up a new transcript).
+    fn records_using(
+        &self,
+        id: &DocId,
+        state: &HashMap<DocId, crate::index::StoredState>,
+    ) -> Vec<(DocId, Entry)> {
+        let stem = match id.folder() {
+            "" => id.stem().to_string(),
+            folder => format!("{folder}/{}", id.stem()),
+        };
+        let siblings = ["md", "markdown"]
+            .iter()
+            .filter_map(|ext| DocId::parse(&format!("{stem}.{ext}")).ok());
+        let users = state
+            .iter()
+            .filter(|(_, s)| s.transcript.as_deref() == Some(id.as_str()))
+            .map(|(d, _)| d.clone());
+        siblings
+            .chain(users)
+            .filter_map(|d| corpus::entry_for(&self.root, &d, &self.opts.filter))
+            .map(|e| (e.id.clone(), e))
+            .collect()
     }
 
     fn full_reconcile(&self, why: &str) {

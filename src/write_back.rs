@@ -508,6 +508,58 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteBackErr
     result
 }
 
+/// Removes temp files that a killed baton left behind (its rename never
+/// happened, so the real file is intact and the temp file is garbage).
+/// Only files whose writer process is gone are touched. Returns how many.
+pub fn remove_stale_temp_files(root: &Path) -> usize {
+    let mut removed = 0;
+    for entry in walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+    {
+        let name = entry.file_name().to_string_lossy();
+        let Some(pid) = temp_file_pid(&name) else {
+            continue;
+        };
+        if pid == std::process::id() || process_alive(pid) {
+            continue;
+        }
+        match fs::remove_file(entry.path()) {
+            Ok(()) => {
+                tracing::warn!(path = %entry.path().display(), "removed a temp file left by an interrupted write");
+                removed += 1;
+            }
+            Err(e) => {
+                tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove a stale temp file")
+            }
+        }
+    }
+    removed
+}
+
+/// The writer's process id in a temp file name `.NAME.baton-tmp-PID-N`.
+fn temp_file_pid(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, rest) = name.rsplit_once(&format!(".{TEMP_MARKER}-"))?;
+    let (pid, counter) = rest.split_once('-')?;
+    counter.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32) -> bool {
+    // Without a cheap check, keep the file: garbage is better than a race.
+    true
+}
+
 fn write_and_rename(
     tmp: &Path,
     path: &Path,
@@ -1154,6 +1206,23 @@ fn toml_insert_top_level(raw: &str, text: &str, nl: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stale_temp_files_of_dead_writers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join(".a.md.baton-tmp-4999999-0"); // above Linux's highest pid_max
+        let mine = dir
+            .path()
+            .join(format!(".b.md.baton-tmp-{}-1", std::process::id()));
+        let other = dir.path().join(".c.md.swp");
+        for p in [&dead, &mine, &other] {
+            std::fs::write(p, "x").unwrap();
+        }
+        assert_eq!(remove_stale_temp_files(dir.path()), 1);
+        assert!(!dead.exists() && mine.exists() && other.exists());
+        assert_eq!(temp_file_pid(".x.md.baton-tmp-12-3"), Some(12));
+        assert_eq!(temp_file_pid("x.md"), None);
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -181,6 +181,9 @@ fn tags_are_written_back_and_searchable_at_once() {
     // Read-your-writes: searchable in the very next request, no waiting.
     let hits = s.json("/api/search?q=walkthroughprobe");
     assert_eq!(hits["hits"][0]["id"], TRAINING);
+    // ... and the hit names the moment of the recording.
+    assert_eq!(hits["hits"][0]["segment"]["at"], "00:12:30");
+    assert_eq!(hits["hits"][0]["segment"]["source"], "segment");
     let tagged = s.json("/api/search?tag=%E6%BC%94%E7%B7%B4"); // tag=演練
     assert_eq!(tagged["total"], 1);
     let vocabulary = s.json("/api/tags");
@@ -269,16 +272,18 @@ fn concurrent_writers_with_one_etag_have_exactly_one_winner() {
     );
 
     let audit = std::fs::read_to_string(s.corpus.dir.path().join("server-data/audit.log")).unwrap();
+    // The trail also holds reads (the ETag fetch was an `open`); writes are `tags`.
     let lines: Vec<serde_json::Value> = audit
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["action"] == "tags")
         .collect();
     assert_eq!(
         lines.len(),
         1,
         "one audit line per successful write: {audit}"
     );
-    assert_eq!(lines[0]["token"], "trainer-lin");
+    assert_eq!(lines[0]["user"], "trainer-lin");
     assert_eq!(lines[0]["id"], TRAINING);
 }
 

@@ -186,24 +186,7 @@ pub fn resolve_link(from: &DocId, target: &str) -> Option<DocId> {
     if !path.to_ascii_lowercase().ends_with(".md") {
         return None;
     }
-    let joined = if let Some(abs) = path.strip_prefix('/') {
-        abs.to_string()
-    } else if from.folder().is_empty() {
-        path
-    } else {
-        format!("{}/{}", from.folder(), path)
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    DocId::parse(&parts.join("/")).ok()
+    from.join(&path)
 }
 
 fn percent_decode(s: &str) -> String {

@@ -6,6 +6,7 @@
 pub mod front_matter;
 pub mod markdown;
 pub mod render;
+pub mod transcript;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -64,12 +65,32 @@ pub struct Document {
     pub size: u64,
     /// Modification time, nanoseconds since the epoch.
     pub mtime: i64,
+    /// Time-coded moments of a recording: front-matter segments and
+    /// transcript cues, in time order.
+    pub segments: Vec<transcript::Segment>,
+    /// The transcript file whose cues are in `segments`, if any.
+    pub transcript: Option<transcript::TranscriptFile>,
+    /// Who may read it.
+    pub access: crate::visibility::DocAccess,
 }
 
 impl Document {
     /// The document id.
     pub fn doc_id(&self) -> &DocId {
         &self.id
+    }
+
+    /// Corpus files this document plays or shows: its transcript and a
+    /// recording given as a path inside the corpus.
+    pub fn media_files(&self) -> Vec<DocId> {
+        let mut out: Vec<DocId> = self.transcript.iter().map(|t| t.id.clone()).collect();
+        if let Some(rec) = self.meta.get("recording").and_then(Value::as_str) {
+            let rec = rec.trim();
+            if !rec.contains(':') {
+                out.extend(self.id.join(rec));
+            }
+        }
+        out
     }
 
     /// Values of a keyword(s) field, empty when absent.
@@ -133,7 +154,45 @@ pub fn load(
     }
     doc.size = meta.len();
     doc.mtime = mtime_nanos(&meta);
+    attach_transcript(root, &mut doc);
     Ok(doc)
+}
+
+/// Adds the cues of the document's transcript (if it has one) to its
+/// segments, and folds the transcript into the document's hash, size and
+/// mtime, so that editing only the transcript re-indexes the record.
+pub fn attach_transcript(root: &Path, doc: &mut Document) {
+    let Some(tid) = transcript::locate(root, &doc.id, &doc.meta) else {
+        return;
+    };
+    if !corpus_contains(root, &tid.to_path(root)) {
+        doc.problems.push(Problem::warning(
+            doc.id.as_str(),
+            None,
+            "transcript",
+            format!("transcript {tid} is outside the corpus; ignored"),
+        ));
+        return;
+    }
+    let Some((file, cues)) = transcript::load(root, &tid, &doc.id, &mut doc.problems) else {
+        return;
+    };
+    doc.segments.extend(cues);
+    doc.segments.sort_by_key(|s| s.seconds);
+    let (size, mtime) = transcript::fold_stamp(doc.size, doc.mtime, Some((file.size, file.mtime)));
+    doc.size = size;
+    doc.mtime = mtime;
+    doc.hash =
+        blake3::hash(format!("{}{}", doc.hash, file.hash).as_bytes()).to_hex()[..32].to_string();
+    doc.transcript = Some(file);
+}
+
+/// Whether `path` (after following symlinks) lies inside `root`.
+fn corpus_contains(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize()) {
+        (Ok(r), Ok(p)) => p.starts_with(r),
+        _ => true, // missing: `transcript::load` reports it
+    }
 }
 
 /// Modification time in nanoseconds since the epoch (0 when unknown); nanoseconds so
@@ -219,7 +278,11 @@ pub fn parse(id: DocId, text: &str, schema: &Schema) -> Document {
         hash: blake3::hash(text.as_bytes()).to_hex()[..32].to_string(),
         size: text.len() as u64,
         mtime: 0,
+        segments: transcript::from_meta(&meta),
+        transcript: None,
+        access: Default::default(),
     };
+    doc.access = access_of(&doc.id, &meta, schema, &fm, &mut problems);
     type_fields(&mut doc, &meta, schema, &fm);
     doc.updated = schema.kinds.get(&doc.kind).and_then(|k| {
         k.updated_from
@@ -231,6 +294,75 @@ pub fn parse(id: DocId, text: &str, schema: &Schema) -> Document {
     problems.append(&mut doc.problems);
     doc.problems = problems;
     doc
+}
+
+/// The document's access: its front matter's `visibility` and `teams`, else
+/// the schema's folder default. A level that cannot be read fails closed
+/// (restricted), so a typo never publishes a document.
+fn access_of(
+    id: &DocId,
+    meta: &Map<String, Value>,
+    schema: &Schema,
+    fm: &front_matter::FrontMatter,
+    problems: &mut Vec<Problem>,
+) -> crate::visibility::DocAccess {
+    use crate::visibility::{normalize_team, Visibility};
+    let mut access = schema.visibility.for_path(id.as_str());
+    let teams: Option<Vec<String>> = match meta.get("teams") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(|t| t.as_str().map(normalize_team))
+                .filter(|t| !t.is_empty())
+                .collect(),
+        ),
+        Some(Value::String(t)) => Some(vec![normalize_team(t)]),
+        Some(other) => {
+            problems.push(Problem::error(
+                id.as_str(),
+                fm.key_line("teams"),
+                "bad-field",
+                format!("'teams' should be a list of team names, found {other}"),
+            ));
+            Some(Vec::new())
+        }
+    };
+    match meta.get("visibility") {
+        None | Some(Value::Null) => {}
+        Some(v) => match v.as_str().map(str::parse::<Visibility>) {
+            Some(Ok(level)) => access.visibility = level,
+            Some(Err(message)) => {
+                problems.push(Problem::error(
+                    id.as_str(),
+                    fm.key_line("visibility"),
+                    "bad-visibility",
+                    format!("{message}; treated as restricted until fixed"),
+                ));
+                access.visibility = Visibility::Restricted;
+            }
+            None => {
+                problems.push(Problem::error(
+                    id.as_str(),
+                    fm.key_line("visibility"),
+                    "bad-visibility",
+                    format!("visibility should be public, internal or restricted, found {v}; treated as restricted until fixed"),
+                ));
+                access.visibility = Visibility::Restricted;
+            }
+        },
+    }
+    if let Some(teams) = teams {
+        // Naming teams without a level means "only these teams".
+        if meta.get("visibility").is_none_or(Value::is_null) {
+            access.visibility = Visibility::Restricted;
+        }
+        access.teams = teams;
+    }
+    if access.visibility != Visibility::Restricted {
+        access.teams.clear();
+    }
+    access
 }
 
 fn choose_kind(

@@ -34,6 +34,7 @@ pub fn per_system(
     index: &BatonIndex,
     catalog: &Catalog,
     handover: &Handover,
+    viewer: &crate::visibility::Viewer,
 ) -> Result<Vec<BTreeMap<String, Vec<RelatedHit>>>, SearchError> {
     let linked: HashSet<&str> = catalog
         .get(&handover.id)
@@ -48,6 +49,7 @@ pub fn per_system(
             systems: vec![system.clone()],
             sort: Sort::Updated,
             limit: search::MAX_LIMIT,
+            viewer: viewer.clone(),
             ..SearchRequest::new("")
         };
         let hits = search::search(index, &req)?.hits;
@@ -91,6 +93,7 @@ pub fn per_system(
 pub fn per_item(
     index: &BatonIndex,
     handover: &Handover,
+    viewer: &crate::visibility::Viewer,
 ) -> Result<Vec<Vec<RelatedHit>>, SearchError> {
     let kinds = reading_kinds(index);
     let within = handover.systems.join(", ");
@@ -102,6 +105,7 @@ pub fn per_item(
                 kinds: kinds.clone(),
                 systems: handover.systems.clone(),
                 limit: PER_ITEM,
+                viewer: viewer.clone(),
                 ..SearchRequest::new(&item.topic)
             };
             let mut seen = HashSet::new();

@@ -94,10 +94,22 @@ impl Catalog {
 
     /// Every document stored in the index.
     pub fn from_index(index: &BatonIndex) -> Result<Catalog, HandoverError> {
+        Catalog::visible_to(index, &crate::visibility::Viewer::All)
+    }
+
+    /// The documents `viewer` may read: handovers, readiness and feedback
+    /// computed from it know nothing of the others.
+    pub fn visible_to(
+        index: &BatonIndex,
+        viewer: &crate::visibility::Viewer,
+    ) -> Result<Catalog, HandoverError> {
         let searcher = index.reader.searcher();
         let f = &index.fields;
         let mut docs = Vec::new();
-        for addr in searcher.search(&AllQuery, &DocSetCollector)? {
+        let query: Box<dyn tantivy::query::Query> = index
+            .access_filter(viewer)
+            .unwrap_or_else(|| Box::new(AllQuery));
+        for addr in searcher.search(&*query, &DocSetCollector)? {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let text = |field| {
                 doc.get_first(field)

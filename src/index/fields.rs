@@ -14,7 +14,7 @@ use crate::schema::{FieldType, Schema};
 
 /// Version of the tantivy field layout below; part of the index fingerprint,
 /// so adding or changing a field rebuilds old indexes cleanly.
-pub const LAYOUT_VERSION: u32 = 4;
+pub const LAYOUT_VERSION: u32 = 6;
 
 /// Handles of every tantivy field baton uses.
 #[derive(Clone, Debug)]
@@ -53,6 +53,16 @@ pub struct Fields {
     pub has_problems: Field,
     /// Corpus documents this one links to (resolved ids), for related articles.
     pub link_to: Field,
+    /// Time-coded segments (front matter and transcript cues) as JSON.
+    pub segments: Field,
+    /// The transcript file the document's entry depends on, for reconciliation.
+    pub transcript: Field,
+    /// Corpus media files (transcript, recording) the document uses: a
+    /// media file is readable by whoever may read a document using it.
+    pub media: Field,
+    /// Access terms granting the document (see `visibility`): every query
+    /// filters on them.
+    pub access: Field,
     /// Keyword fields, exact (filters, facets, display).
     pub keyword: BTreeMap<String, Field>,
     /// Keyword fields, analysed (so `core banking` finds `core-banking`).
@@ -107,6 +117,10 @@ pub fn build(schema: &Schema) -> (TantivySchema, Fields) {
         problems: b.add_text_field("problems", STORED),
         has_problems: b.add_text_field("has_problems", STRING),
         link_to: b.add_text_field("link_to", STRING | STORED),
+        segments: b.add_text_field("segments", STORED),
+        transcript: b.add_text_field("transcript", STRING | STORED | FAST),
+        access: b.add_text_field("access", STRING | STORED | FAST),
+        media: b.add_text_field("media", STRING),
         keyword: BTreeMap::new(),
         keyword_text: BTreeMap::new(),
         text: BTreeMap::new(),
@@ -216,6 +230,30 @@ pub fn to_tantivy(doc: &Document, f: &Fields) -> TantivyDocument {
         }
     }
     t.add_text(f.all, &doc.body);
+    for term in doc.access.terms() {
+        t.add_text(f.access, term);
+    }
+    for file in doc.media_files() {
+        t.add_text(f.media, file.as_str());
+    }
+    if !doc.segments.is_empty() {
+        t.add_text(
+            f.segments,
+            serde_json::to_string(&doc.segments).unwrap_or_default(),
+        );
+    }
+    if let Some(file) = &doc.transcript {
+        t.add_text(f.transcript, file.id.as_str());
+        // What was said is searchable like the body; the trainer's own
+        // segment labels are already in `all` through the records field.
+        let spoken: Vec<&str> = doc
+            .segments
+            .iter()
+            .filter(|s| s.source == crate::document::transcript::Source::Transcript)
+            .map(|s| s.label.as_str())
+            .collect();
+        t.add_text(f.all, spoken.join("\n"));
+    }
     for (name, value) in &doc.dates {
         if let Some(&field) = f.date.get(name) {
             t.add_date(field, DateTime::from_timestamp_secs(value.timestamp()));

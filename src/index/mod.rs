@@ -81,6 +81,8 @@ pub struct StoredState {
     pub mtime: i64,
     /// Size when indexed.
     pub size: u64,
+    /// The transcript the document used when indexed.
+    pub transcript: Option<String>,
 }
 
 /// An open index with its reader.
@@ -180,6 +182,11 @@ impl BatonIndex {
             // Streaming each dictionary once is far cheaper than one ord
             // lookup per document (320 ms -> a few ms on 12,000 documents).
             let (id_terms, hash_terms) = (all_terms(&ids)?, all_terms(&hashes)?);
+            let transcripts = ff.str("transcript")?;
+            let transcript_terms = match &transcripts {
+                Some(t) => all_terms(t)?,
+                None => Vec::new(),
+            };
             let mtimes = ff.i64("mtime")?;
             let sizes = ff.u64("size")?;
             for doc in segment.doc_ids_alive() {
@@ -201,6 +208,11 @@ impl BatonIndex {
                     hash: hash.clone(),
                     mtime: mtimes.first(doc).unwrap_or(0),
                     size: sizes.first(doc).unwrap_or(0),
+                    transcript: transcripts
+                        .as_ref()
+                        .and_then(|t| t.term_ords(doc).next())
+                        .and_then(|o| transcript_terms.get(o as usize))
+                        .cloned(),
                 };
                 state.insert(id, entry);
             }
@@ -212,16 +224,31 @@ impl BatonIndex {
 impl BatonIndex {
     /// Problems recorded on indexed documents, by path then line.
     pub fn problems(&self) -> Result<Vec<crate::problem::Problem>, IndexError> {
+        self.problems_for(&crate::visibility::Viewer::All)
+    }
+
+    /// Problems of the documents `viewer` may read.
+    pub fn problems_for(
+        &self,
+        viewer: &crate::visibility::Viewer,
+    ) -> Result<Vec<crate::problem::Problem>, IndexError> {
         use tantivy::collector::DocSetCollector;
-        use tantivy::query::TermQuery;
+        use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
         use tantivy::schema::{IndexRecordOption, Value};
         let searcher = self.reader.searcher();
-        let q = TermQuery::new(
+        let q: Box<dyn Query> = Box::new(TermQuery::new(
             tantivy::Term::from_field_text(self.fields.has_problems, "1"),
             IndexRecordOption::Basic,
-        );
+        ));
+        let q = match self.access_filter(viewer) {
+            None => q,
+            Some(visible) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, q),
+                (Occur::Must, visible),
+            ])),
+        };
         let mut out = Vec::new();
-        for addr in searcher.search(&q, &DocSetCollector)? {
+        for addr in searcher.search(&*q, &DocSetCollector)? {
             let doc: tantivy::TantivyDocument = searcher.doc(addr)?;
             let json = doc
                 .get_first(self.fields.problems)
@@ -233,6 +260,30 @@ impl BatonIndex {
         }
         out.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
         Ok(out)
+    }
+}
+
+impl BatonIndex {
+    /// The mandatory filter of what `viewer` may see (`None`: everything):
+    /// any of the viewer's access terms. Every query that can surface a
+    /// document includes it, so hidden documents are not even counted.
+    pub fn access_filter(
+        &self,
+        viewer: &crate::visibility::Viewer,
+    ) -> Option<Box<dyn tantivy::query::Query>> {
+        use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+        let terms = viewer.terms()?;
+        let any: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .map(|t| {
+                let tq = TermQuery::new(
+                    tantivy::Term::from_field_text(self.fields.access, t),
+                    tantivy::schema::IndexRecordOption::Basic,
+                );
+                (Occur::Should, Box::new(tq) as Box<dyn Query>)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(any)))
     }
 }
 

@@ -15,7 +15,7 @@ use super::writer::Writer;
 use super::{BatonIndex, IndexError, StoredState};
 use crate::corpus::{self, Entry, Filter};
 use crate::doc_id::DocId;
-use crate::document::{self, LoadError};
+use crate::document::{self, transcript, LoadError};
 use crate::problem::Problem;
 
 /// What a reconciliation did.
@@ -128,11 +128,7 @@ pub fn apply(
     let mut to_read = Vec::new();
     for entry in entries {
         match state.get(&entry.id) {
-            Some(s)
-                if trust == Trust::SizeAndMtime
-                    && s.mtime == entry.mtime
-                    && s.size == entry.size =>
-            {
+            Some(s) if trust == Trust::SizeAndMtime && stamp_matches(root, entry, s) => {
                 report.unchanged += 1
             }
             _ => to_read.push(entry),
@@ -150,6 +146,22 @@ pub fn apply(
     writer.commit()?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Whether the file (with its transcript, if any) has the size and mtime
+/// the index recorded. Only a record's stamp is compared first, so a corpus
+/// without transcripts pays for no extra `stat`.
+fn stamp_matches(root: &Path, entry: &Entry, stored: &StoredState) -> bool {
+    if stored.transcript.is_none() && stored.mtime == entry.mtime && stored.size == entry.size {
+        // Unchanged record without a transcript, unless one appeared beside it.
+        return transcript::current_stamp(root, &entry.id, None).is_none();
+    }
+    let now = transcript::fold_stamp(
+        entry.size,
+        entry.mtime,
+        transcript::current_stamp(root, &entry.id, stored.transcript.as_deref()),
+    );
+    now == (stored.size, stored.mtime)
 }
 
 /// Reads, parses and indexes `entries` whatever the index holds, and commits.
@@ -210,7 +222,10 @@ fn parse_all(
                         let Some(entry) = entries.get(i) else { break };
                         match document::load(root, &entry.id, &index.schema, opts.max_file_bytes) {
                             Ok(mut doc) => {
-                                doc.mtime = entry.mtime;
+                                // The listing's mtime, not the later read's: if the file
+                                // changed in between, the next scan sees it as changed.
+                                let t = doc.transcript.as_ref().map(|t| (t.size, t.mtime));
+                                doc.mtime = transcript::fold_stamp(0, entry.mtime, t).1;
                                 local.bytes += doc.size;
                                 local.problems.extend(doc.problems.iter().cloned());
                                 // In a full scan a same-hash file was touched (new mtime): it is

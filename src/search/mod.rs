@@ -7,6 +7,7 @@ pub mod facets;
 pub mod parse;
 pub mod query;
 pub mod related;
+pub mod segment;
 pub mod snippet;
 pub mod suggest;
 
@@ -91,6 +92,10 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Hits to skip.
     pub offset: usize,
+    /// Whose search it is: only documents they may read exist for it.
+    /// The HTTP layer always sets the caller; the default (everything) is
+    /// for local tools.
+    pub viewer: crate::visibility::Viewer,
 }
 
 impl SearchRequest {
@@ -125,6 +130,10 @@ pub struct Hit {
     pub snippet: String,
     /// The document's web page.
     pub url: String,
+    /// For a recording: the segment or transcript cue the query matched,
+    /// so the hit can open the recording at that moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<segment::SegmentHit>,
 }
 
 /// The search result, shaped as `GET /api/search`.
@@ -334,10 +343,19 @@ fn combine(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dy
     }
 }
 
+/// The mandatory filter of what `viewer` may see (`None`: everything).
+pub fn access_filter(
+    index: &BatonIndex,
+    viewer: &crate::visibility::Viewer,
+) -> Option<Box<dyn Query>> {
+    index.access_filter(viewer)
+}
+
 /// One must-clause per filtered field; values within a field are OR-ed.
 fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>> {
     let f = &index.fields;
     let mut out = Vec::new();
+    out.extend(access_filter(index, &req.viewer));
     let groups: [(Option<Field>, &Vec<String>, bool); 3] = [
         (Some(f.kind), &req.kinds, false),
         (f.keyword.get("systems").copied(), &req.systems, true),
@@ -406,7 +424,14 @@ pub(crate) fn hit(
         None => snippet::lead(&body),
     };
     let url = DocId::parse(&id).map(|d| d.url()).unwrap_or_default();
+    let segment = highlight.and_then(|terms| {
+        let json = doc.get_first(f.segments).and_then(|v| v.as_str())?;
+        let segments: Vec<crate::document::transcript::Segment> =
+            serde_json::from_str(json).ok()?;
+        segment::best(&index.analyzer, &segments, terms)
+    });
     Ok(Hit {
+        segment,
         title: text(f.title),
         kind: text(f.kind),
         systems: all("systems"),

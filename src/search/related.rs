@@ -13,6 +13,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use super::{all_text, hit, Hit, SearchError};
 use crate::doc_id::DocId;
 use crate::index::BatonIndex;
+use crate::visibility::Viewer;
 
 /// Candidates taken from each source before combining.
 const CANDIDATES: usize = 30;
@@ -42,14 +43,36 @@ pub fn find(
     searcher: &Searcher,
     id: &DocId,
 ) -> Result<Option<DocAddress>, SearchError> {
+    find_visible(searcher, index, id, &None)
+}
+
+/// [`find`], for a document that passes `visible` (an access filter).
+fn find_visible(
+    searcher: &Searcher,
+    index: &BatonIndex,
+    id: &DocId,
+    visible: &Option<Box<dyn Query>>,
+) -> Result<Option<DocAddress>, SearchError> {
     let q = TermQuery::new(
         Term::from_field_text(index.fields.id, id.as_str()),
         IndexRecordOption::Basic,
     );
+    let q = restrict(Box::new(q), visible);
     Ok(searcher
-        .search(&q, &TopDocs::with_limit(1).order_by_score())?
+        .search(&*q, &TopDocs::with_limit(1).order_by_score())?
         .first()
         .map(|(_, a)| *a))
+}
+
+/// `q` limited to what passes `visible`.
+fn restrict(q: Box<dyn Query>, visible: &Option<Box<dyn Query>>) -> Box<dyn Query> {
+    match visible {
+        None => q,
+        Some(v) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, q),
+            (Occur::Must, v.box_clone()),
+        ])),
+    }
 }
 
 #[derive(Default)]
@@ -58,14 +81,17 @@ struct Candidate {
     reasons: Vec<String>,
 }
 
-/// Documents related to `id`, best first; `None` when `id` is not indexed.
+/// Documents related to `id` that `viewer` may read, best first; `None`
+/// when `id` is not indexed or not visible to `viewer`.
 pub fn related(
     index: &BatonIndex,
     id: &DocId,
     limit: usize,
+    viewer: &Viewer,
 ) -> Result<Option<Vec<RelatedHit>>, SearchError> {
     let searcher = index.reader.searcher();
-    let Some(addr) = find(index, &searcher, id)? else {
+    let visible = super::access_filter(index, viewer);
+    let Some(addr) = find_visible(&searcher, index, id, &visible)? else {
         return Ok(None);
     };
     let doc: TantivyDocument = searcher.doc(addr)?;
@@ -81,13 +107,13 @@ pub fn related(
 
     for target in all_text(&doc, f.link_to) {
         if let Ok(Some(a)) = DocId::parse(&target)
-            .map(|t| find(index, &searcher, &t))
+            .map(|t| find_visible(&searcher, index, &t, &visible))
             .unwrap_or(Ok(None))
         {
             add(a, LINK_WEIGHT, "linked from this document".into());
         }
     }
-    for (_, a) in term_matches(&searcher, f.link_to, &[id.to_string()])? {
+    for (_, a) in term_matches(&searcher, f.link_to, &[id.to_string()], &visible)? {
         add(a, LINK_WEIGHT, "links to this document".into());
     }
     for (field, weight, label) in [
@@ -98,7 +124,7 @@ pub fn related(
             continue;
         };
         for value in all_text(&doc, kw) {
-            for (_, a) in term_matches(&searcher, kw, std::slice::from_ref(&value))? {
+            for (_, a) in term_matches(&searcher, kw, std::slice::from_ref(&value), &visible)? {
                 add(a, weight, format!("{label}: {value}"));
             }
         }
@@ -108,7 +134,8 @@ pub fn related(
         .with_min_term_frequency(1)
         .with_max_query_terms(30)
         .with_document_fields(similarity_text(index, &doc));
-    let similar = searcher.search(&similar, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+    let similar = restrict(Box::new(similar), &visible);
+    let similar = searcher.search(&*similar, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
     let best = similar
         .first()
         .map(|(s, _)| *s)
@@ -151,6 +178,7 @@ fn term_matches(
     searcher: &Searcher,
     field: Field,
     values: &[String],
+    visible: &Option<Box<dyn Query>>,
 ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
     let clauses: Vec<(Occur, Box<dyn Query>)> = values
         .iter()
@@ -159,6 +187,6 @@ fn term_matches(
             (Occur::Should, Box::new(q) as Box<dyn Query>)
         })
         .collect();
-    let q = BooleanQuery::new(clauses);
-    Ok(searcher.search(&q, &TopDocs::with_limit(CANDIDATES).order_by_score())?)
+    let q = restrict(Box::new(BooleanQuery::new(clauses)), visible);
+    Ok(searcher.search(&*q, &TopDocs::with_limit(CANDIDATES).order_by_score())?)
 }

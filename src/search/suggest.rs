@@ -14,6 +14,7 @@ use tantivy::TantivyDocument;
 use crate::analysis::fold::Folded;
 use crate::doc_id::DocId;
 use crate::index::BatonIndex;
+use crate::visibility::Viewer;
 
 /// Suggestions returned at most.
 pub const MAX_SUGGESTIONS: usize = 10;
@@ -38,6 +39,8 @@ pub struct Suggestion {
 struct Candidate {
     folded: String,
     suggestion: Suggestion,
+    /// Access terms of the documents behind it (any one suffices).
+    access: Vec<String>,
 }
 
 /// Cached candidates per index generation.
@@ -56,6 +59,7 @@ impl Suggester {
         &self,
         index: &BatonIndex,
         typed: &str,
+        viewer: &Viewer,
     ) -> Result<Vec<Suggestion>, tantivy::TantivyError> {
         let typed: String = typed.trim().chars().take(MAX_PREFIX_CHARS).collect();
         if typed.is_empty() {
@@ -63,10 +67,9 @@ impl Suggester {
         }
         let q = fold(&typed);
         let candidates = self.candidates(index)?;
-        let prefix = candidates.iter().filter(|c| c.folded.starts_with(&q));
-        let inside = candidates
-            .iter()
-            .filter(|c| !c.folded.starts_with(&q) && c.folded.contains(&q));
+        let visible = candidates.iter().filter(|c| viewer.can_see(&c.access));
+        let prefix = visible.clone().filter(|c| c.folded.starts_with(&q));
+        let inside = visible.filter(|c| !c.folded.starts_with(&q) && c.folded.contains(&q));
         Ok(prefix
             .chain(inside)
             .take(MAX_SUGGESTIONS)
@@ -95,7 +98,9 @@ fn build(
 ) -> Result<Vec<Candidate>, tantivy::TantivyError> {
     let f = &index.fields;
     let mut out = Vec::new();
-    let mut keywords = std::collections::BTreeSet::new();
+    // A system or tag is suggested to whoever may read a document carrying it.
+    let mut keywords: std::collections::BTreeMap<(&str, String), Vec<String>> =
+        std::collections::BTreeMap::new();
     for segment in searcher.segment_readers() {
         let store = segment.get_store_reader(64)?;
         for doc_id in segment.doc_ids_alive() {
@@ -108,6 +113,22 @@ fn build(
             };
             let (title, id) = (get(f.title), get(f.id));
             let url = DocId::parse(&id).ok().map(|d| d.url());
+            let access: Vec<String> = doc
+                .get_all(f.access)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            for (name, kind) in [("systems", "system"), ("tags", "tag")] {
+                if let Some(&field) = f.keyword.get(name) {
+                    for v in doc.get_all(field).filter_map(|v| v.as_str()) {
+                        let terms = keywords.entry((kind, v.to_string())).or_default();
+                        for t in &access {
+                            if !terms.contains(t) {
+                                terms.push(t.clone());
+                            }
+                        }
+                    }
+                }
+            }
             out.push(Candidate {
                 folded: fold(&title),
                 suggestion: Suggestion {
@@ -115,17 +136,11 @@ fn build(
                     kind: "title".into(),
                     url,
                 },
+                access,
             });
-            for (name, kind) in [("systems", "system"), ("tags", "tag")] {
-                if let Some(&field) = f.keyword.get(name) {
-                    for v in doc.get_all(field).filter_map(|v| v.as_str()) {
-                        keywords.insert((kind, v.to_string()));
-                    }
-                }
-            }
         }
     }
-    for (kind, text) in keywords {
+    for ((kind, text), access) in keywords {
         out.push(Candidate {
             folded: fold(&text),
             suggestion: Suggestion {
@@ -133,6 +148,7 @@ fn build(
                 kind: kind.into(),
                 url: None,
             },
+            access,
         });
     }
     // Shorter first: "核心系統" before "核心系統日終批次作業手冊".

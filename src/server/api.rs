@@ -9,9 +9,10 @@ use std::sync::Arc;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 
+use super::access::Caller;
 use super::error::ApiError;
 use super::params::{single, SearchParams};
 use super::AppState;
@@ -41,10 +42,20 @@ pub(super) async fn blocking<T: Send + 'static>(
     responses((status = 200, body = SearchResponse), (status = 400, body = super::error::ErrorBody)))]
 pub async fn search(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let req = SearchParams::from_query(raw.as_deref().unwrap_or("")).into_request()?;
-    let response = blocking(move || Ok(search::search(&state.index, &req)?)).await?;
+    let req = SearchParams::from_query(raw.as_deref().unwrap_or(""))
+        .into_request(caller.viewer.clone())?;
+    let response = blocking(move || {
+        let response = search::search(&state.index, &req)?;
+        let mut entry = caller.entry("search");
+        entry.query = Some(response.query.clone());
+        entry.hits = Some(response.total);
+        state.audit.record(&entry);
+        Ok(response)
+    })
+    .await?;
     Ok(Json(response))
 }
 
@@ -62,11 +73,12 @@ pub struct SuggestResponse {
     responses((status = 200, body = SuggestResponse)))]
 pub async fn suggest(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SuggestResponse>, ApiError> {
     let q = single(raw.as_deref().unwrap_or(""), "q").unwrap_or_default();
     let response = blocking(move || {
-        let suggestions = state.suggester.suggest(&state.index, &q)?;
+        let suggestions = state.suggester.suggest(&state.index, &q, &caller.viewer)?;
         Ok(SuggestResponse {
             query: q,
             suggestions,
@@ -98,6 +110,11 @@ pub struct DocResponse {
     pub links: Vec<Link>,
     /// What is wrong with the file.
     pub problems: Vec<Problem>,
+    /// For a training record: where its recording plays (a corpus file
+    /// under `/api/media/`, or the external address as written).
+    pub recording: Option<String>,
+    /// Time-coded segments and transcript cues, in time order.
+    pub segments: Vec<crate::document::transcript::Segment>,
 }
 
 /// Related articles.
@@ -111,15 +128,16 @@ pub struct RelatedResponse {
 /// both share one wildcard route.
 pub async fn doc_route(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(path): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     match path.strip_suffix("/related") {
-        Some(id) => related(state, id.to_string(), raw)
+        Some(id) => related(state, caller, id.to_string(), raw)
             .await
             .map(IntoResponse::into_response),
-        None => doc(state, path, headers).await,
+        None => doc(state, caller, path, headers).await,
     }
 }
 
@@ -129,6 +147,7 @@ pub async fn doc_route(
         (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn doc(
     state: Arc<AppState>,
+    caller: Caller,
     raw_id: String,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -138,13 +157,29 @@ pub async fn doc(
         .map(str::to_string);
     blocking(move || {
         let (id, bytes) = read_document(&state, &raw_id)?;
-        let parsed = document::parse_bytes(id.clone(), &bytes, &state.index.schema);
+        let mut parsed = document::parse_bytes(id.clone(), &bytes, &state.index.schema);
+        // Not visible is not found: a 403 would confirm the document exists.
+        if !caller.viewer.can_see(&parsed.access.terms()) {
+            let mut entry = caller.entry("denied");
+            entry.id = Some(id.to_string());
+            state.audit.record(&entry);
+            return Err(ApiError::NotFound(format!(
+                "no document with id '{raw_id}'"
+            )));
+        }
+        let mut entry = caller.entry("open");
+        entry.id = Some(id.to_string());
+        state.audit.record(&entry);
+        // The ETag is the file's own (what `If-Match` on writes compares);
+        // a transcript's cues are not in it, so with one there is no 304.
         let etag = format!("\"{}\"", parsed.hash);
-        if if_none_match.as_deref() == Some(etag.as_str()) {
+        document::attach_transcript(&state.corpus, &mut parsed);
+        if parsed.transcript.is_none() && if_none_match.as_deref() == Some(etag.as_str()) {
             return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
         }
         let text = String::from_utf8_lossy(&bytes);
         let html = render::to_html(front_matter::split(&text).body, &id);
+        let recording = super::media::recording_url(&id, &parsed.meta);
         let body = DocResponse {
             id: id.to_string(),
             title: parsed.title,
@@ -153,6 +188,8 @@ pub async fn doc(
             meta: parsed.meta,
             headings: parsed.headings,
             links: parsed.links,
+            recording,
+            segments: parsed.segments,
             problems: parsed.problems,
             html,
         };
@@ -183,6 +220,7 @@ fn read_document(state: &AppState, raw_id: &str) -> Result<(DocId, Vec<u8>), Api
     responses((status = 200, body = RelatedResponse), (status = 404, body = super::error::ErrorBody)))]
 pub async fn related(
     state: Arc<AppState>,
+    caller: Caller,
     raw_id: String,
     raw: Option<String>,
 ) -> Result<Json<RelatedResponse>, ApiError> {
@@ -199,7 +237,15 @@ pub async fn related(
     let not_found = ApiError::NotFound(format!("no document with id '{raw_id}'"));
     let id = DocId::parse(&raw_id)
         .map_err(|_| ApiError::NotFound(format!("no document with id '{raw_id}'")))?;
-    let hits = blocking(move || Ok(search::related::related(&state.index, &id, limit)?)).await?;
+    let hits = blocking(move || {
+        Ok(search::related::related(
+            &state.index,
+            &id,
+            limit,
+            &caller.viewer,
+        )?)
+    })
+    .await?;
     hits.map(|hits| Json(RelatedResponse { hits }))
         .ok_or(not_found)
 }
@@ -217,8 +263,9 @@ pub struct ProblemsResponse {
 #[utoipa::path(get, path = "/api/problems", responses((status = 200, body = ProblemsResponse)))]
 pub async fn problems(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<ProblemsResponse>, ApiError> {
-    let problems = blocking(move || state.all_problems()).await?;
+    let problems = blocking(move || state.problems_for(&caller.viewer)).await?;
     Ok(Json(ProblemsResponse {
         total: problems.len(),
         problems,

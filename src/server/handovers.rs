@@ -16,11 +16,12 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::access::Caller;
 use super::api::blocking;
 use super::error::ApiError;
 use super::tags::authorize;
@@ -32,6 +33,7 @@ use crate::handover::{
     articles, Catalog, Confirmation, Handover, PlanItem, FEEDBACK_DIR, FEEDBACK_KIND,
 };
 use crate::search::related::RelatedHit;
+use crate::visibility::Viewer;
 use crate::write_back::{self, Edit};
 
 /// Longest confirmation remark, in characters: a sentence or two for the record.
@@ -170,9 +172,13 @@ fn summary(catalog: &Catalog, state: &AppState, h: &Handover, today: NaiveDate) 
 
 /// Every handover with its readiness score.
 #[utoipa::path(get, path = "/api/handovers", responses((status = 200, body = HandoverList)))]
-pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<HandoverList>, ApiError> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<HandoverList>, ApiError> {
     let list = blocking(move || {
-        let catalog = Catalog::from_index(&state.index).map_err(ApiError::internal)?;
+        let catalog =
+            Catalog::visible_to(&state.index, &caller.viewer).map_err(ApiError::internal)?;
         let today = today();
         let mut handovers: Vec<HandoverSummary> = catalog
             .handovers()
@@ -192,9 +198,10 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<HandoverLis
     responses((status = 200, body = HandoverDetail), (status = 404, body = super::error::ErrorBody)))]
 pub async fn detail(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let detail = blocking(move || handover_detail(&state, &id, today())).await?;
+    let detail = blocking(move || handover_detail(&state, &id, today(), &caller.viewer)).await?;
     let etag = detail.etag.clone();
     Ok(([(header::ETAG, etag)], Json(detail)).into_response())
 }
@@ -218,12 +225,13 @@ fn handover_detail(
     state: &AppState,
     name: &str,
     today: NaiveDate,
+    viewer: &Viewer,
 ) -> Result<HandoverDetail, ApiError> {
-    let catalog = Catalog::from_index(&state.index).map_err(ApiError::internal)?;
+    let catalog = Catalog::visible_to(&state.index, viewer).map_err(ApiError::internal)?;
     let (h, _, _, bytes) = load(state, &catalog, name)?;
     let ready = readiness::readiness(&catalog, &state.index.schema, &h, today);
-    let system_articles = articles::per_system(&state.index, &catalog, &h)?;
-    let item_articles = articles::per_item(&state.index, &h)?;
+    let system_articles = articles::per_system(&state.index, &catalog, &h, viewer)?;
+    let item_articles = articles::per_item(&state.index, &h, viewer)?;
     let per_system = ready
         .systems
         .into_iter()
@@ -380,7 +388,8 @@ fn write_confirmation(
 ) -> Result<ConfirmationResponse, ApiError> {
     // Read the file itself, not the index, so a handover edited a moment ago
     // is judged as it is now; the ETag check below catches anything later.
-    let catalog = Catalog::from_index(&state.index).map_err(ApiError::internal)?;
+    let catalog = Catalog::visible_to(&state.index, &super::access::viewer_of(token))
+        .map_err(ApiError::internal)?;
     let (_, id, path, bytes) = load(state, &catalog, name)?;
     let doc = crate::document::parse_bytes(id.clone(), &bytes, &state.index.schema);
     let handover = Handover::from_summary(&crate::handover::DocSummary::from_document(&doc));
@@ -435,7 +444,14 @@ fn write_confirmation(
     let outcome = write_back::edit_document(&path, if_match, &edits).map_err(write::write_error)?;
     write::reindex(state, &id, &path, &outcome.bytes)?;
     tracing::info!(id = %id, token = %token.name, item = ?confirmation.item, "confirmation written");
-    write::audit(state, token, "confirmation", &id, &outcome.etag);
+    write::audit(
+        state,
+        token,
+        "confirmation",
+        &id,
+        (Some(if_match), &outcome.etag),
+        json!({ "item": &confirmation.item, "note": &confirmation.note, "status": &status }),
+    );
     Ok(ConfirmationResponse {
         id: id.to_string(),
         etag: outcome.etag,
@@ -557,7 +573,8 @@ fn write_feedback(
     token: &StoredToken,
     today: NaiveDate,
 ) -> Result<FeedbackResponse, ApiError> {
-    let catalog = Catalog::from_index(&state.index).map_err(ApiError::internal)?;
+    let catalog = Catalog::visible_to(&state.index, &super::access::viewer_of(token))
+        .map_err(ApiError::internal)?;
     let h = catalog
         .handover(handover)
         .ok_or_else(|| ApiError::NotFound(format!("no handover '{handover}'")))?;
@@ -596,7 +613,14 @@ fn write_feedback(
     write::reindex(state, &id, &path, &contents)?;
     let etag = write_back::content_etag(&contents);
     tracing::info!(id = %id, token = %token.name, handover = %h.id, "feedback written");
-    write::audit(state, token, "feedback", &id, &etag);
+    write::audit(
+        state,
+        token,
+        "feedback",
+        &id,
+        (None, &etag),
+        json!({ "handover": &h.id, "title": title }),
+    );
     Ok(FeedbackResponse {
         url: id.url(),
         id: id.to_string(),

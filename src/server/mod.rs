@@ -8,10 +8,13 @@
 //! stop accepting, finish in-flight requests, stop the watcher and let the
 //! writer commit before exiting.
 
+pub mod access;
 pub mod api;
 pub mod assets;
+pub mod audit;
 pub mod error;
 pub mod handovers;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -45,6 +48,7 @@ use crate::index::{BatonIndex, IndexError};
 use crate::problem::Problem;
 use crate::schema::Schema;
 use crate::search::suggest::Suggester;
+use crate::visibility::Viewer;
 use crate::watch::{self, WatchHandle, WatchOptions};
 use error::ApiError;
 use metrics::{Gauges, Metrics};
@@ -73,6 +77,10 @@ pub struct Settings {
     pub addr: String,
     /// Watcher settings (also carries the corpus filter and file size limit).
     pub watch: WatchOptions,
+    /// API reads need a reader token (writes always need their role's).
+    pub require_read_token: bool,
+    /// Identity from a trusted reverse proxy, if configured.
+    pub proxy: Option<access::ProxyAuth>,
 }
 
 /// Serve failures.
@@ -124,17 +132,31 @@ pub struct AppState {
     pub tokens: std::sync::RwLock<crate::auth::TokenStore>,
     /// Recent authentication failures per address.
     pub failures: tags::Failures,
+    /// API reads need a reader token.
+    pub require_read_token: bool,
+    /// Identity from a trusted reverse proxy.
+    pub proxy: Option<access::ProxyAuth>,
+    /// Searches, opens, denials and writes.
+    pub audit: crate::audit::AuditLog,
 }
 
 impl AppState {
     /// Problems of indexed documents plus listing problems.
     pub fn all_problems(&self) -> Result<Vec<Problem>, ApiError> {
-        let mut problems = self.index.problems()?;
+        self.problems_for(&Viewer::All)
+    }
+
+    /// The problems `viewer` may see: those of documents it may read, and
+    /// listing problems of paths it could read.
+    pub fn problems_for(&self, viewer: &Viewer) -> Result<Vec<Problem>, ApiError> {
+        let mut problems = self.index.problems_for(viewer)?;
+        let policy = &self.index.schema.visibility;
         problems.extend(
             self.listing_problems
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .iter()
+                .filter(|p| viewer.can_see(&policy.for_path(&p.path).terms()))
                 .cloned(),
         );
         Ok(problems)
@@ -196,6 +218,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/suggest", get(api::suggest))
         .route("/api/docs/{*id}", get(api::doc_route).put(tags::put_tags))
         .route("/api/tags", get(tags::vocabulary))
+        .route("/api/media/{*path}", get(media::media))
+        .route("/api/audit", get(audit::audit_log))
         .route("/api/handovers", get(handovers::list))
         .route("/api/handovers/{*id}", get(handovers::detail).post(handovers::post_route))
         .route("/api/feedback", axum::routing::post(handovers::feedback))
@@ -205,6 +229,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", get(openapi::spec))
         .route("/metrics", get(api::metrics))
         .fallback(api::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), access::identify))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
@@ -356,6 +381,9 @@ fn build_state(settings: &Settings) -> Result<Arc<AppState>, ServeError> {
                 .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?,
         ),
         failures: tags::Failures::default(),
+        require_read_token: settings.require_read_token,
+        proxy: settings.proxy.clone(),
+        audit: crate::audit::AuditLog::new(&settings.data, crate::audit::DEFAULT_ROTATE_BYTES),
     }))
 }
 
@@ -395,6 +423,7 @@ async fn serve(
 
 /// The first reconciliation, then the watcher. Runs while requests are served.
 fn start_up(state: &AppState, settings: Settings) {
+    crate::write_back::remove_stale_temp_files(&state.corpus);
     let opts = Options {
         max_file_bytes: settings.watch.max_file_bytes,
         progress: &|_, _| {},

@@ -21,6 +21,8 @@ use super::error::{ErrorBody, ErrorDetail};
         api::related,
         super::tags::put_tags,
         super::tags::vocabulary,
+        super::media::media,
+        super::audit::audit_log,
         super::handovers::list,
         super::handovers::detail,
         super::handovers::confirm,

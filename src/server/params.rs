@@ -61,7 +61,10 @@ impl SearchParams {
     }
 
     /// The search request these parameters describe.
-    pub fn into_request(self) -> Result<SearchRequest, ApiError> {
+    pub fn into_request(
+        self,
+        viewer: crate::visibility::Viewer,
+    ) -> Result<SearchRequest, ApiError> {
         let non_empty = |v: Option<Vec<String>>| {
             v.unwrap_or_default()
                 .into_iter()
@@ -97,6 +100,7 @@ impl SearchParams {
             tags: non_empty(self.tag),
             limit,
             offset,
+            viewer,
         })
     }
 }
@@ -127,7 +131,7 @@ mod tests {
         let p = SearchParams::from_query(
             "q=%E6%97%A5%E7%B5%82+ORA-01555&kind=runbook&kind=incident&system=core-banking",
         );
-        let r = p.into_request().unwrap();
+        let r = p.into_request(Default::default()).unwrap();
         assert_eq!(r.q, "日終 ORA-01555");
         assert_eq!(r.kinds, ["runbook", "incident"]);
         assert_eq!(r.limit, DEFAULT_LIMIT);
@@ -146,7 +150,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    SearchParams::from_query(q).into_request(),
+                    SearchParams::from_query(q).into_request(Default::default()),
                     Err(ApiError::BadRequest(_))
                 ),
                 "{q}"
@@ -154,7 +158,7 @@ mod tests {
         }
         assert_eq!(
             SearchParams::from_query("limit=1000")
-                .into_request()
+                .into_request(Default::default())
                 .unwrap()
                 .limit,
             MAX_LIMIT

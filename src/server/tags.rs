@@ -80,7 +80,11 @@ pub fn authorize(
         .map(str::trim);
     let tokens = state.tokens.read().unwrap_or_else(|p| p.into_inner());
     let Some(token) = secret.and_then(|s| tokens.verify(s)).cloned() else {
-        state.failures.record(ip);
+        // Only a wrong secret is a guess; a page that has not asked for the
+        // token yet must not lock its user out.
+        if secret.is_some() {
+            state.failures.record(ip);
+        }
         return Err(ApiError::Unauthorized);
     };
     if token.role < role {
@@ -259,7 +263,12 @@ fn write_tags(
     let entry =
         crate::corpus::entry_for(&state.corpus, &id, &state.filter).ok_or_else(not_found)?;
     let current = std::fs::read(&entry.path).map_err(|_| not_found())?;
-    let kind = crate::document::parse_bytes(id.clone(), &current, &state.index.schema).kind;
+    let parsed = crate::document::parse_bytes(id.clone(), &current, &state.index.schema);
+    // A record the writer may not read does not exist for them.
+    if !super::access::viewer_of(token).can_see(&parsed.access.terms()) {
+        return Err(not_found());
+    }
+    let kind = parsed.kind;
     if kind != "training" {
         return Err(ApiError::Conflict(format!(
             "tags can be set only on training records; '{id}' is a {kind}"
@@ -271,7 +280,16 @@ fn write_tags(
     // Read-your-writes: index the new content before answering.
     write::reindex(state, &id, &entry.path, &outcome.bytes)?;
     tracing::info!(id = %id, token = %token.name, tags = tags.len(), segments = segments.len(), "tags written");
-    write::audit(state, token, "tags", &id, &outcome.etag);
+    let changed = json!({ "tags": &tags, "segments": &segments });
+    let before = write_back::content_etag(&current);
+    write::audit(
+        state,
+        token,
+        "tags",
+        &id,
+        (Some(&before), &outcome.etag),
+        changed,
+    );
     Ok(TagsResponse {
         id: id.to_string(),
         etag: outcome.etag,
@@ -303,10 +321,13 @@ pub struct TagCount {
 #[utoipa::path(get, path = "/api/tags", responses((status = 200, body = TagsVocabulary)))]
 pub async fn vocabulary(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<super::access::Caller>,
 ) -> Result<Json<TagsVocabulary>, ApiError> {
     let result = tokio::task::spawn_blocking(move || {
+        // Counted over the documents the caller may read, like search facets.
         let req = crate::search::SearchRequest {
             limit: 1,
+            viewer: caller.viewer,
             ..crate::search::SearchRequest::new("")
         };
         crate::search::search(&state.index, &req)

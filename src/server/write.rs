@@ -3,7 +3,6 @@
 //! before answering) and the audit log.
 
 use axum::http::{header, HeaderMap};
-use serde_json::json;
 
 use super::error::ApiError;
 use super::AppState;
@@ -11,8 +10,8 @@ use crate::auth::StoredToken;
 use crate::doc_id::DocId;
 use crate::write_back::WriteBackError;
 
-/// File in the data folder with one JSON line per successful write.
-pub const AUDIT_FILE: &str = "audit.log";
+/// File in the data folder with the audit trail.
+pub const AUDIT_FILE: &str = crate::audit::AUDIT_FILE;
 
 /// The request's `If-Match` value; writes without one get 428.
 pub fn if_match(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -47,31 +46,30 @@ pub fn reindex(
     doc.mtime = std::fs::metadata(path)
         .map(|m| crate::document::mtime_nanos(&m))
         .unwrap_or(0);
+    // As a reconciliation would index it (transcript cues, folded hash), so
+    // the watcher's event for this write finds nothing to do.
+    crate::document::attach_transcript(&state.corpus, &mut doc);
     state.writer.upsert(doc)?;
     state.writer.commit()?;
     Ok(())
 }
 
-/// Appends who wrote what, when, to the audit log. A failure to log is
-/// reported but does not undo the write, which has already happened.
-pub fn audit(state: &AppState, token: &StoredToken, action: &str, id: &DocId, etag: &str) {
-    use std::io::Write;
-    let line = json!({
-        "time": chrono::Utc::now().to_rfc3339(),
-        "token": token.name,
-        "role": token.role,
-        "action": action,
-        "id": id.as_str(),
-        "etag": etag,
-    });
-    let path = state.data.join(AUDIT_FILE);
-    let result = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        // One write call per line, so concurrent writers never interleave.
-        .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
-    if let Err(e) = result {
-        tracing::error!(path = %path.display(), error = %e, "cannot append to the audit log");
-    }
+/// Records a write in the audit trail: who, role, document, the ETag it
+/// replaced and the new one, and what it set. A failure to log is reported
+/// but does not undo the write, which has already happened.
+pub fn audit(
+    state: &AppState,
+    token: &StoredToken,
+    action: &str,
+    id: &DocId,
+    etags: (Option<&str>, &str),
+    changed: serde_json::Value,
+) {
+    let mut entry = crate::audit::Entry::new(action, &token.name);
+    entry.role = Some(format!("{:?}", token.role).to_lowercase());
+    entry.id = Some(id.to_string());
+    entry.etag_before = etags.0.map(|e| e.trim().to_string());
+    entry.etag = Some(etags.1.to_string());
+    entry.detail = Some(changed);
+    state.audit.record(&entry);
 }

@@ -114,17 +114,30 @@ impl TestServer {
     /// Like [`TestServer::start`], after `prepare` ran on the data folder
     /// (e.g. to create tokens).
     pub fn start_with(fixture: &str, prepare: impl FnOnce(&Path)) -> TestServer {
+        TestServer::start_configured(fixture, prepare, |_| {})
+    }
+
+    /// Like [`TestServer::start_with`], with `configure` adjusting the settings.
+    #[allow(dead_code)]
+    pub fn start_configured(
+        fixture: &str,
+        prepare: impl FnOnce(&Path),
+        configure: impl FnOnce(&mut baton::server::Settings),
+    ) -> TestServer {
         let corpus = TestCorpus::empty();
         copy_dir(&fixtures().join(fixture), &corpus.corpus);
         let data = corpus.dir.path().join("server-data");
         prepare(&data);
-        let settings = baton::server::Settings {
+        let mut settings = baton::server::Settings {
             corpus: corpus.corpus.clone(),
             data,
             schema: corpus.schema.clone(),
             addr: "127.0.0.1:0".into(),
             watch: baton::watch::WatchOptions::default(),
+            require_read_token: false,
+            proxy: None,
         };
+        configure(&mut settings);
         let server = baton::server::Server::start(settings).unwrap();
         let addr = server.addr;
         let t = TestServer {
@@ -169,6 +182,8 @@ pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as received (for binary responses).
+    pub bytes: Vec<u8>,
 }
 
 impl HttpResponse {
@@ -177,6 +192,10 @@ impl HttpResponse {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    pub fn raw_body(&self) -> &[u8] {
+        &self.bytes
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -252,6 +271,7 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body,
     }
 }
 
