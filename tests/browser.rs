@@ -363,9 +363,8 @@ fn bundled_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
 }
 
-/// A server on a copy of the bundled corpus with `extra` files added;
-/// `prepare` runs on the data folder first (tokens).
-fn start_bundled(extra: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> TestServer {
+/// A copy of the bundled corpus with `extra` files added, in a temp folder.
+fn bundled_source(extra: &[(&str, &str)]) -> tempfile::TempDir {
     let source = tempfile::tempdir().expect("temp dir");
     common::copy_dir(&bundled_corpus(), source.path());
     for (id, content) in extra {
@@ -373,6 +372,13 @@ fn start_bundled(extra: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> TestSer
         std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
         std::fs::write(path, content).expect("write");
     }
+    source
+}
+
+/// A server on a copy of the bundled corpus with `extra` files added;
+/// `prepare` runs on the data folder first (tokens).
+fn start_bundled(extra: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> TestServer {
+    let source = bundled_source(extra);
     // An absolute "fixture" path is used as is (Path::join), and copied again.
     TestServer::start_with(source.path().to_str().expect("UTF-8 temp path"), prepare)
 }
@@ -856,6 +862,52 @@ async fn an_editor_confirms_a_plan_item_on_the_handover_page() {
     .await;
 }
 
+#[tokio::test]
+async fn a_server_that_requires_tokens_for_reads_asks_for_one() {
+    let secret = std::sync::Mutex::new(String::new());
+    let source = bundled_source(&[]);
+    let s = TestServer::start_configured(
+        source.path().to_str().expect("UTF-8 temp path"),
+        |data| *secret.lock().unwrap() = add_token(data, "newcomer", baton::auth::Role::Reader),
+        |settings| settings.require_read_token = true,
+    );
+    let secret = secret.into_inner().unwrap();
+    with_browser("read_token", &s, |p| async move {
+        p.open("/?q=ORA-01555").await?;
+        p.wait(
+            "the sign-in form",
+            "return document.getElementById('read-token') === document.activeElement",
+        )
+        .await?;
+        p.type_into("#read-token", &format!("{secret}\u{E007}"))
+            .await?;
+        let hits = wait_results(&p, "ORA-01555").await?;
+        ensure!(
+            hits[0]["href"] == format!("/doc/{EOD_RUNBOOK}"),
+            "{}",
+            hits[0]
+        );
+        p.wait(
+            "the sign-out button",
+            "return document.getElementById('signout')",
+        )
+        .await?;
+        // Documents open with the token too.
+        p.client
+            .find(Locator::Css("#results .hit a.hit-title"))
+            .await?
+            .click()
+            .await?;
+        p.wait(
+            "the document",
+            "const h = document.getElementById('doc-title'); return h && h.textContent",
+        )
+        .await?;
+        Ok(())
+    })
+    .await;
+}
+
 /// Writes docs/screenshot-{search,document,handover}.png at 1366x768.
 #[tokio::test]
 #[ignore = "writes docs/*.png; run with --ignored screenshots"]
@@ -895,6 +947,9 @@ async fn screenshots() {
         )
         .await?;
         shot("training").await?;
+        p.open("/doc/training/atm-cassette-demo.md?t=8").await?;
+        p.wait("the recording player", "return document.querySelector('.player') && document.querySelectorAll('.segments li').length > 0").await?;
+        shot("recording").await?;
         p.open("/handover/handovers/payment-gateway-vendor-exit.md")
             .await?;
         p.wait(
