@@ -281,7 +281,14 @@ impl Page {
     async fn wait_with(&self, what: &str, script: &str, args: Vec<Value>) -> Result<Value> {
         let started = Instant::now();
         loop {
-            let v = self.js(script, args.clone()).await?;
+            // A script error (an element not there yet) means "not yet".
+            let v = match self.js(script, args.clone()).await {
+                Ok(v) => v,
+                Err(e) if started.elapsed() > WAIT => {
+                    return Err(e.context(format!("waiting for {what}")))
+                }
+                Err(_) => Value::Null,
+            };
             let truthy = match &v {
                 Value::Null => false,
                 Value::Bool(b) => *b,
