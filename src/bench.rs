@@ -455,11 +455,14 @@ pub fn run_access(
         }
     }
     let mut latencies: [Vec<f64>; 3] = Default::default();
-    for _ in 0..rounds {
-        for q in queries {
-            for (i, v) in viewers.iter().enumerate() {
+    for round in 0..rounds {
+        for (n, q) in queries.iter().enumerate() {
+            // Rotate which variant goes first, so none always finds the
+            // caches warmed by the others.
+            for k in 0..viewers.len() {
+                let i = (k + round + n) % viewers.len();
                 let t = Instant::now();
-                search(&index, &request(q, v))?;
+                search(&index, &request(q, &viewers[i]))?;
                 latencies[i].push(t.elapsed().as_secs_f64() * 1000.0);
             }
         }

@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,28 +24,7 @@ fn baton() -> Command {
 
 /// Starts `baton serve` and returns it with its address once ready.
 fn serve(corpus: &Path, data: &Path) -> (Child, SocketAddr) {
-    let mut child = baton()
-        .arg("--corpus")
-        .arg(corpus)
-        .arg("--data")
-        .arg(data)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "server exited early"
-        );
-        if let Some(rest) = line.trim().split("http://").nth(1) {
-            break rest.parse::<SocketAddr>().unwrap();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let (child, addr) = common::spawn_serve(corpus, data);
     let started = Instant::now();
     while common::http_get(addr, "/api/ready", &[]).status != 200 {
         assert!(started.elapsed() < Duration::from_secs(60), "never ready");

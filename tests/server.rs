@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use common::TestServer;
@@ -374,29 +373,7 @@ fn sigterm_during_requests_ends_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     common::copy_dir(&common::fixtures().join("mini"), &corpus);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .arg("--corpus")
-        .arg(&corpus)
-        .arg("--data")
-        .arg(tmp.path().join("data"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "server exited early"
-        );
-        if let Some(rest) = line.trim().split("http://").nth(1) {
-            break rest.parse::<std::net::SocketAddr>().unwrap();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let (mut child, addr) = common::spawn_serve(&corpus, &tmp.path().join("data"));
     wait_until("ready", || {
         common::http_get(addr, "/api/ready", &[]).status == 200
     });

@@ -330,27 +330,23 @@ fn access_of(
     };
     match meta.get("visibility") {
         None | Some(Value::Null) => {}
-        Some(v) => match v.as_str().map(str::parse::<Visibility>) {
-            Some(Ok(level)) => access.visibility = level,
-            Some(Err(message)) => {
+        Some(v) => {
+            let level = v
+                .as_str()
+                .ok_or_else(|| {
+                    format!("visibility should be public, internal or restricted, found {v}")
+                })
+                .and_then(str::parse::<Visibility>);
+            access.visibility = level.unwrap_or_else(|message| {
                 problems.push(Problem::error(
                     id.as_str(),
                     fm.key_line("visibility"),
                     "bad-visibility",
                     format!("{message}; treated as restricted until fixed"),
                 ));
-                access.visibility = Visibility::Restricted;
-            }
-            None => {
-                problems.push(Problem::error(
-                    id.as_str(),
-                    fm.key_line("visibility"),
-                    "bad-visibility",
-                    format!("visibility should be public, internal or restricted, found {v}; treated as restricted until fixed"),
-                ));
-                access.visibility = Visibility::Restricted;
-            }
-        },
+                Visibility::Restricted
+            });
+        }
     }
     if let Some(teams) = teams {
         // Naming teams without a level means "only these teams".

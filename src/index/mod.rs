@@ -271,7 +271,7 @@ impl BatonIndex {
         &self,
         viewer: &crate::visibility::Viewer,
     ) -> Option<Box<dyn tantivy::query::Query>> {
-        use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+        use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
         let terms = viewer.terms()?;
         let any: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
@@ -283,7 +283,13 @@ impl BatonIndex {
                 (Occur::Should, Box::new(tq) as Box<dyn Query>)
             })
             .collect();
-        Some(Box::new(BooleanQuery::new(any)))
+        // A filter, not a signal: scoring it would add each access term's
+        // IDF to the relevance (public and internal documents would rank
+        // differently) and cost BM25 work on every match.
+        Some(Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(any)),
+            0.0,
+        )))
     }
 }
 
