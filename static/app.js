@@ -117,13 +117,13 @@ langSelect.addEventListener('change', () => {
 // A server that requires a token for reads answers 401: ask for one once,
 // keep it for this tab, and show the page again with it.
 let asking = false;
-window.addEventListener('baton:auth-required', () => {
+window.addEventListener('baton:auth-required', (event) => {
   if (asking) return;
   asking = true;
   const input = h('input', { id: 'read-token', type: 'password', autocomplete: 'off', required: true });
   const form = h('form', { class: 'signin card', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, t('signinTitle')),
-    h('p', null, api.token() ? t('signinRejected') : t('signinIntro')),
+    h('p', null, api.token() ? t('signinRejected') : event.detail && event.detail.reason === 'restricted' ? t('maybeRestricted') : t('signinIntro')),
     h('p', { class: 'token-row' }, h('label', { for: 'read-token' }, t('token')), input,
       h('button', { type: 'submit', class: 'btn' }, t('signin'))));
   form.addEventListener('submit', (e) => {

@@ -44,6 +44,11 @@ export function docView(root, url, route) {
       replace(page, h('section', { class: 'page narrow' },
         h('h1', null, e.status === 404 ? t('docNotFound') : t('docFailed', { m: e.message })),
         h('p', { class: 'path' }, id),
+        // Restricted documents are "not found" to those who may not read them.
+        e.status === 404 && !api.token()
+          ? h('p', null, t('maybeRestricted'), ' ',
+            h('button', { type: 'button', class: 'btn secondary', onclick: () => window.dispatchEvent(new CustomEvent('baton:auth-required', { detail: { reason: 'restricted' } })) }, t('signin')))
+          : null,
         h('p', null, h('a', { href: '/', 'data-nav': true }, t('backToResults')))));
     });
   }

@@ -915,6 +915,35 @@ async fn a_server_that_requires_tokens_for_reads_asks_for_one() {
     .await;
 }
 
+#[tokio::test]
+async fn a_restricted_document_opens_after_signing_in() {
+    let secret = std::sync::Mutex::new(String::new());
+    let s = start_bundled(
+        &[(
+            "articles/dba-only.md",
+            "---\ntitle: DBA 密碼保管流程\nvisibility: restricted\nteams: [dba]\n---\n# DBA 密碼保管流程\n\n只有 DBA 可以看。\n",
+        )],
+        |data| {
+            let mut store = baton::auth::TokenStore::load(data).expect("token store");
+            *secret.lock().unwrap() = store
+                .add_with_teams("zhang-shufen", baton::auth::Role::Reader, &["dba".to_string()])
+                .expect("token");
+        },
+    );
+    let secret = secret.into_inner().unwrap();
+    with_browser("restricted_document", &s, |p| async move {
+        p.open("/doc/articles/dba-only.md").await?;
+        p.wait("not found, with a way to sign in", "const b = document.querySelector('.page.narrow button'); return b && document.querySelector('h1').textContent === '找不到這份文件'").await?;
+        p.client.find(Locator::Css(".page.narrow button")).await?.click().await?;
+        p.wait("the sign-in form", "return document.getElementById('read-token') === document.activeElement").await?;
+        p.type_into("#read-token", &format!("{secret}\u{E007}")).await?;
+        let title = p.wait("the document", "const h = document.getElementById('doc-title'); return h && h.textContent").await?;
+        ensure!(title == "DBA 密碼保管流程", "{title}");
+        Ok(())
+    })
+    .await;
+}
+
 /// Writes docs/screenshot-{search,document,handover}.png at 1366x768.
 #[tokio::test]
 #[ignore = "writes docs/*.png; run with --ignored screenshots"]
