@@ -148,7 +148,6 @@ export function searchView(root, url) {
     else history.replaceState(history.state, '', href);
     state = next;
     load();
-    suggest();
   }
 
   /** Systems and tags completing what was typed, offered as one-click filters. */
@@ -178,7 +177,6 @@ export function searchView(root, url) {
     state = next;
     history.pushState({ app: true }, '', urlOf(next));
     load();
-    suggest();
   }
 
   // --- loading ------------------------------------------------------------
@@ -202,6 +200,8 @@ export function searchView(root, url) {
       painted = true;
       performance.clearMarks('baton:results');
       performance.mark('baton:results');
+      // Completions only after the results, so they never delay them.
+      suggest();
     } catch (e) {
       if (e.name === 'AbortError' || mine !== seq) return;
       replace(summary, t('searchFailed', { m: e.message }));
@@ -361,7 +361,6 @@ export function searchView(root, url) {
   }
 
   load();
-  suggest();
   if (!(history.state && history.state.focusHref)) input.focus({ preventScroll: true });
 
   return {
@@ -371,7 +370,6 @@ export function searchView(root, url) {
       if (input.value !== state.q) input.value = state.q;
       sortSelect.value = state.sort;
       load();
-      suggest();
     },
     destroy() {
       clearTimeout(timer);
