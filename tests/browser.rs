@@ -964,6 +964,9 @@ async fn screenshots() {
                 Ok::<_, anyhow::Error>(())
             }
         };
+        // Warm the server's caches first: the shot shows a typical search time.
+        p.open("/?q=ORA-01555").await?;
+        wait_results(&p, "ORA-01555").await?;
         p.open("/?q=%E6%97%A5%E7%B5%82%E6%89%B9%E6%AC%A1%20ORA-01555")
             .await?;
         wait_results(&p, "日終批次 ORA-01555").await?;
