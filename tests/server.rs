@@ -399,3 +399,22 @@ fn sigterm_during_requests_ends_cleanly() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
 }
+
+#[test]
+fn cached_search_results_end_with_the_next_commit() {
+    let s = TestServer::start("mini");
+    let before = s.json("/api/search?q=cacheprobe");
+    assert_eq!(before["total"], 0);
+    // Asked again: the same (cached) answer.
+    assert_eq!(s.json("/api/search?q=cacheprobe")["total"], 0);
+    s.corpus
+        .write("articles/cacheprobe.md", "# cacheprobe\n\nnew words\n");
+    let started = std::time::Instant::now();
+    while s.json("/api/search?q=cacheprobe")["total"] != 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "a cached answer outlived the commit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
