@@ -72,25 +72,36 @@ done = function(summary, latency, requests)
     summary.requests, errors))
 end
 LUA
-"$BATON" --corpus "$WORK/corpus" --data "$WORK/data" serve --addr "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
-SERVER_PID=$!
-for _ in $(seq 1 600); do
-    curl -fs "http://127.0.0.1:$PORT/api/ready" >/dev/null 2>&1 && break
-    python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/ready')" 2>/dev/null && break
-    sleep 0.1
-done
-printf '%-12s %8s %9s %9s %9s %7s %10s\n' connections qps p50_ms p99_ms requests errors rss_mb
-for c in 1 8 32; do
-    threads=$(( c < 2 ? 1 : 2 ))
-    line=$(wrk -t"$threads" -c"$c" -d"$DURATION" -s "$WORK/rotate.lua" "http://127.0.0.1:$PORT" | grep '^RESULT')
-    rss=$(( $(ps -o rss= -p "$SERVER_PID") / 1024 ))
-    eval "${line#RESULT }"
-    printf '%-12s %8s %9s %9s %9s %7s %10s\n' "$c" "$qps" "$p50_ms" "$p99_ms" "$requests" "$errors" "$rss"
-    [[ $c == 1 ]] && http_p50_1=$p50_ms
-done
+# Each level twice: with the search cache off (every request runs the search;
+# compared with the in-process baseline) and on (the default: a repeated
+# request is answered from the cache until the next index commit).
+serve_and_measure() {
+    local label=$1 entries=$2
+    BATON_SEARCH_CACHE_ENTRIES=$entries "$BATON" --corpus "$WORK/corpus" --data "$WORK/data" \
+        serve --addr "127.0.0.1:$PORT" 2>"$WORK/serve-$label.log" &
+    SERVER_PID=$!
+    for _ in $(seq 1 600); do
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/api/ready')" 2>/dev/null && break
+        sleep 0.1
+    done
+    echo "search cache $label (BATON_SEARCH_CACHE_ENTRIES=$entries)"
+    printf '%-12s %8s %9s %9s %9s %7s %10s\n' connections qps p50_ms p99_ms requests errors rss_mb
+    for c in 1 8 32; do
+        threads=$(( c < 2 ? 1 : 2 ))
+        line=$(wrk -t"$threads" -c"$c" -d"$DURATION" -s "$WORK/rotate.lua" "http://127.0.0.1:$PORT" | grep '^RESULT')
+        rss=$(( $(ps -o rss= -p "$SERVER_PID") / 1024 ))
+        eval "${line#RESULT }"
+        printf '%-12s %8s %9s %9s %9s %7s %10s\n' "$c" "$qps" "$p50_ms" "$p99_ms" "$requests" "$errors" "$rss"
+        [[ $c == 1 && $label == off ]] && http_p50_1=$p50_ms
+    done
+    kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+serve_and_measure off 0
+serve_and_measure on 1024
 python3 - "$inproc" "$http_p50_1" <<'PY'
 import json, sys
 m = json.loads(sys.argv[1]); http = float(sys.argv[2])
 print(f"in-process p50 {m['p50_ms']:.2f} ms, p99 {m['p99_ms']:.2f} ms, {m['qps_one_thread']:.0f}/s on one thread")
-print(f"HTTP p50 at 1 connection {http:.2f} ms: HTTP adds {100 * (http / m['p50_ms'] - 1):.0f}% to the in-process median")
+print(f"HTTP p50 at 1 connection, cache off {http:.2f} ms: HTTP adds {100 * (http / m['p50_ms'] - 1):.0f}% to the in-process median")
 PY

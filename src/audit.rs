@@ -125,7 +125,9 @@ pub struct Page {
 pub struct AuditLog {
     dir: PathBuf,
     rotate_bytes: u64,
-    lock: Mutex<()>,
+    /// The live file, kept open between records (one `write` per record
+    /// under load), and its size.
+    live: Mutex<Option<(fs::File, u64)>>,
 }
 
 impl AuditLog {
@@ -134,7 +136,7 @@ impl AuditLog {
         AuditLog {
             dir: data.to_path_buf(),
             rotate_bytes: rotate_bytes.max(1024),
-            lock: Mutex::new(()),
+            live: Mutex::new(None),
         }
     }
 
@@ -146,31 +148,51 @@ impl AuditLog {
     /// Appends `entry` (and emits it as a tracing event). Failing to log is
     /// reported, not fatal: the action it records has already happened.
     pub fn record(&self, entry: &Entry) {
-        tracing::info!(target: "baton::audit", action = %entry.action, user = %entry.user, id = ?entry.id, "audit");
-        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = self.append(entry) {
+        tracing::debug!(target: "baton::audit", action = %entry.action, user = %entry.user, id = ?entry.id, "audit");
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = self.append(&mut live, entry) {
+            *live = None; // reopen next time
             tracing::error!(path = %self.path().display(), error = %e, "cannot append to the audit log");
         }
     }
 
-    fn append(&self, entry: &Entry) -> std::io::Result<()> {
-        let path = self.path();
-        if fs::metadata(&path).is_ok_and(|m| m.len() >= self.rotate_bytes) {
-            let next = self.rotated().last().map(|(n, _)| n + 1).unwrap_or(1);
-            fs::rename(&path, self.dir.join(format!("{AUDIT_FILE}.{next}")))?;
-        }
-        fs::create_dir_all(&self.dir)?;
+    fn append(&self, live: &mut Option<(fs::File, u64)>, entry: &Entry) -> std::io::Result<()> {
         let line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+        if live
+            .as_ref()
+            .is_some_and(|(_, size)| *size >= self.rotate_bytes)
+        {
+            *live = None;
+            let next = self.rotated().last().map(|(n, _)| n + 1).unwrap_or(1);
+            fs::rename(self.path(), self.dir.join(format!("{AUDIT_FILE}.{next}")))?;
+        }
+        if live.is_none() {
+            *live = Some(self.open_live()?);
+        }
+        let Some((file, size)) = live.as_mut() else {
+            return Ok(());
+        };
+        let text = format!("{line}\n");
+        // One write call per line, so readers never see half a line from us.
+        file.write_all(text.as_bytes())?;
+        *size += text.len() as u64;
+        Ok(())
+    }
+
+    /// Opens the live file for appending; a line torn by a crash is ended
+    /// first, so it cannot swallow the next one.
+    fn open_live(&self) -> std::io::Result<(fs::File, u64)> {
+        fs::create_dir_all(&self.dir)?;
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .read(true)
-            .open(&path)?;
-        // A line torn by a crash must not swallow this one.
-        let torn = ends_without_newline(&mut file)?;
-        let text = format!("{}{line}\n", if torn { "\n" } else { "" });
-        // One write call per line, so readers never see half a line from us.
-        file.write_all(text.as_bytes())
+            .open(self.path())?;
+        if ends_without_newline(&mut file)? {
+            file.write_all(b"\n")?;
+        }
+        let size = file.metadata()?.len();
+        Ok((file, size))
     }
 
     /// Rotated files, oldest first.
@@ -193,7 +215,7 @@ impl AuditLog {
     /// Every entry matching `filter`, newest first, paged. Lines that are
     /// not entries (a torn line after a crash) are skipped.
     pub fn read(&self, filter: &Filter, offset: usize, limit: usize) -> std::io::Result<Page> {
-        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.live.lock().unwrap_or_else(|p| p.into_inner());
         let mut files: Vec<PathBuf> = self.rotated().into_iter().map(|(_, p)| p).collect();
         files.push(self.path());
         let mut matching = Vec::new();
@@ -274,6 +296,8 @@ mod tests {
             .unwrap()
             .write_all(b"{\"time\": \"2026-")
             .unwrap();
+        // As after a crash: the next process opens the torn file.
+        let log = AuditLog::new(dir.path(), DEFAULT_ROTATE_BYTES);
         log.record(&Entry::new("open", "wu"));
         let page = log.read(&Filter::default(), 0, 10).unwrap();
         assert_eq!(page.total, 2);

@@ -19,6 +19,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:7700";
 /// Config file read from the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "baton.toml";
 
+/// Search responses the server keeps for the current index generation.
+pub const DEFAULT_SEARCH_CACHE_ENTRIES: usize = 1024;
+
 /// Settings given on the command line or in the environment.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -67,6 +70,8 @@ pub struct Config {
     pub proxy_user_header: String,
     /// Header listing that user's groups (comma-separated), taken as teams.
     pub proxy_groups_header: String,
+    /// Search responses kept per index generation (0 turns the cache off).
+    pub search_cache_entries: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +92,7 @@ struct FileConfig {
     trusted_proxies: Vec<String>,
     proxy_user_header: Option<String>,
     proxy_groups_header: Option<String>,
+    search_cache_entries: Option<usize>,
 }
 
 /// A config file that cannot be used.
@@ -131,7 +137,13 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let search_cache_entries = std::env::var("BATON_SEARCH_CACHE_ENTRIES")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .or(file.search_cache_entries)
+            .unwrap_or(DEFAULT_SEARCH_CACHE_ENTRIES);
         Ok(Config {
+            search_cache_entries,
             trusted_proxies,
             proxy_user_header: file
                 .proxy_user_header

@@ -504,6 +504,7 @@ fn serve(config: &Config, schema: &Schema, addr: Option<String>) -> anyhow::Resu
         watch: watch_options(config)?,
         require_read_token: config.require_read_token,
         proxy: config.proxy_auth(),
+        search_cache_entries: config.search_cache_entries,
     };
     baton::server::run_until_signal(settings)?;
     Ok(ExitCode::SUCCESS)

@@ -455,3 +455,22 @@ fn pages_carry_a_strict_csp_and_assets_are_versioned() {
         .iter()
         .any(|k| k["name"] == "runbook" && k["stale_after_days"].as_u64() > Some(0)));
 }
+
+#[test]
+fn cached_search_results_end_with_the_next_commit() {
+    let s = TestServer::start("mini");
+    let before = s.json("/api/search?q=cacheprobe");
+    assert_eq!(before["total"], 0);
+    // Asked again: the same (cached) answer.
+    assert_eq!(s.json("/api/search?q=cacheprobe")["total"], 0);
+    s.corpus
+        .write("articles/cacheprobe.md", "# cacheprobe\n\nnew words\n");
+    let started = std::time::Instant::now();
+    while s.json("/api/search?q=cacheprobe")["total"] != 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "a cached answer outlived the commit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

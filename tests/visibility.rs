@@ -257,6 +257,7 @@ fn searches_opens_and_denials_are_audited_and_survive_a_restart() {
         watch: baton::watch::WatchOptions::default(),
         require_read_token: false,
         proxy: None,
+        search_cache_entries: 0,
     };
     let again = baton::server::Server::start(settings).unwrap();
     let started = std::time::Instant::now();

@@ -2,6 +2,7 @@
 //! and highlighted snippets. [`SearchResponse`] is exactly the JSON of
 //! `GET /api/search` (DESIGN.md), so the CLI and the HTTP layer share it.
 
+pub mod cache;
 mod exclusion;
 pub mod facets;
 pub mod parse;
@@ -47,7 +48,7 @@ const RECENCY_WEIGHT: f32 = 0.03;
 const RECENCY_HALF_LIFE_DAYS: f32 = 365.0;
 
 /// How results are ordered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// Best match first.
@@ -186,6 +187,33 @@ pub fn parse_day(param: &str, value: &str) -> Result<NaiveDate, SearchError> {
 
 /// Runs `req` against `index`.
 pub fn search(index: &BatonIndex, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+    search_on(index, &index.reader.searcher(), req)
+}
+
+/// [`search`], answered from `cache` when the same request met the same
+/// index generation before.
+pub fn search_cached(
+    index: &BatonIndex,
+    cache: &cache::SearchCache,
+    req: &SearchRequest,
+) -> Result<SearchResponse, SearchError> {
+    let started = Instant::now();
+    let searcher = index.reader.searcher();
+    let generation = searcher.generation().generation_id();
+    if let Some(hit) = cache.get(generation, req) {
+        return Ok(finish(SearchResponse::clone(&hit), started));
+    }
+    let response = search_on(index, &searcher, req)?;
+    cache.put(generation, req, std::sync::Arc::new(response.clone()));
+    Ok(response)
+}
+
+/// [`search`] on a given searcher (one index generation).
+fn search_on(
+    index: &BatonIndex,
+    searcher: &Searcher,
+    req: &SearchRequest,
+) -> Result<SearchResponse, SearchError> {
     let started = Instant::now();
     if let (Some(from), Some(to)) = (req.from, req.to) {
         if from > to {
@@ -197,8 +225,7 @@ pub fn search(index: &BatonIndex, req: &SearchRequest) -> Result<SearchResponse,
     }
     let q = query::truncate_query(&req.q).to_string();
     let parsed = parse::parse(&q);
-    let searcher = index.reader.searcher();
-    let plan = query::plan(index, &searcher, &parsed);
+    let plan = query::plan(index, searcher, &parsed);
     let mut response = SearchResponse {
         query: q,
         total: 0,
@@ -244,7 +271,7 @@ pub fn search(index: &BatonIndex, req: &SearchRequest) -> Result<SearchResponse,
     for (score, addr) in addresses {
         response
             .hits
-            .push(hit(index, &searcher, addr, score, Some(&plan.highlight))?);
+            .push(hit(index, searcher, addr, score, Some(&plan.highlight))?);
     }
     Ok(finish(response, started))
 }

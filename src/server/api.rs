@@ -48,7 +48,7 @@ pub async fn search(
     let req = SearchParams::from_query(raw.as_deref().unwrap_or(""))
         .into_request(caller.viewer.clone())?;
     let response = blocking(move || {
-        let response = search::search(&state.index, &req)?;
+        let response = search::search_cached(&state.index, &state.search_cache, &req)?;
         let mut entry = caller.entry("search");
         entry.query = Some(response.query.clone());
         entry.hits = Some(response.total);

@@ -81,6 +81,8 @@ pub struct Settings {
     pub require_read_token: bool,
     /// Identity from a trusted reverse proxy, if configured.
     pub proxy: Option<access::ProxyAuth>,
+    /// Search responses kept per index generation (0: no cache).
+    pub search_cache_entries: usize,
 }
 
 /// Serve failures.
@@ -138,6 +140,8 @@ pub struct AppState {
     pub proxy: Option<access::ProxyAuth>,
     /// Searches, opens, denials and writes.
     pub audit: crate::audit::AuditLog,
+    /// Recent search responses of the current index generation.
+    pub search_cache: crate::search::cache::SearchCache,
 }
 
 impl AppState {
@@ -384,6 +388,7 @@ fn build_state(settings: &Settings) -> Result<Arc<AppState>, ServeError> {
         require_read_token: settings.require_read_token,
         proxy: settings.proxy.clone(),
         audit: crate::audit::AuditLog::new(&settings.data, crate::audit::DEFAULT_ROTATE_BYTES),
+        search_cache: crate::search::cache::SearchCache::new(settings.search_cache_entries),
     }))
 }
 

@@ -136,6 +136,7 @@ impl TestServer {
             watch: baton::watch::WatchOptions::default(),
             require_read_token: false,
             proxy: None,
+            search_cache_entries: baton::config::DEFAULT_SEARCH_CACHE_ENTRIES,
         };
         configure(&mut settings);
         let server = baton::server::Server::start(settings).unwrap();
