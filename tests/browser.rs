@@ -126,13 +126,17 @@ fn browser(test: &str) -> Option<Browser> {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("{test}: {missing} not found, and CI=true: browser tests must run in CI (.ci/run installs chromium chromium-driver fonts-noto-cjk)");
             }
-            eprintln!(
+            // Straight to the process's stderr: the test harness captures
+            // eprintln! of passing tests, and this must be seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n\
                  ************************************************************************\n\
                  SKIPPED browser test {test}: {missing} not found.\n\
                  Install them to run the web UI tests:\n\
                  \x20   sudo apt-get install chromium chromium-driver fonts-noto-cjk\n\
-                 ************************************************************************\n"
+                 ************************************************************************"
             );
             None
         }
