@@ -401,6 +401,62 @@ fn sigterm_during_requests_ends_cleanly() {
 }
 
 #[test]
+fn pages_carry_a_strict_csp_and_assets_are_versioned() {
+    let s = TestServer::start("mini");
+    for path in [
+        "/",
+        "/?q=%E6%97%A5%E7%B5%82&kind=runbook",
+        &format!("/doc/{EOD}"),
+        "/handovers",
+        "/handover/handovers/x.md",
+        "/problems",
+    ] {
+        let r = s.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-type").unwrap().starts_with("text/html"),
+            "{path}"
+        );
+        let csp = r.header("content-security-policy").unwrap();
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe"), "{csp}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+    let shell = s.get("/").body;
+    assert!(!shell.contains("<script>"), "no inline script in the shell");
+    let start = shell.find("<script").unwrap();
+    let start = start + shell[start..].find("/static/").unwrap();
+    let end = start + shell[start..].find('"').unwrap();
+    let app = &shell[start..end];
+    assert!(app.ends_with("/app.js"), "{app}");
+    let r = s.get(app);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(r.header("cache-control").unwrap().contains("immutable"));
+    let etag = r.header("etag").unwrap().to_string();
+    assert_eq!(
+        s.get_with(app, &[("If-None-Match", &etag)]).status,
+        304,
+        "revalidation"
+    );
+    // A page loaded before an upgrade still gets the file, but not cached for long.
+    let old = s.get("/static/0123456789ab/app.css");
+    assert_eq!(old.status, 200);
+    assert_eq!(old.header("cache-control"), Some("no-cache"));
+    assert_eq!(s.get("/static/0123456789ab/nope.js").status, 404);
+    assert_eq!(s.get("/static/0123456789ab/index.html").status, 404);
+    let kinds = s.json("/api/kinds");
+    assert!(kinds["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "runbook" && k["stale_after_days"].as_u64() > Some(0)));
+}
+
+#[test]
 fn cached_search_results_end_with_the_next_commit() {
     let s = TestServer::start("mini");
     let before = s.json("/api/search?q=cacheprobe");

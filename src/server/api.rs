@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
@@ -339,10 +339,36 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Api
         .into_response())
 }
 
-/// The placeholder home page until the web UI lands.
-#[utoipa::path(get, path = "/", responses((status = 200, description = "HTML page", content_type = "text/html")))]
-pub async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
+/// A document kind as the UI needs it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct KindInfo {
+    /// Kind name (`runbook`, `incident`, ...).
+    pub name: String,
+    /// Days after its updated date when a document of this kind needs review.
+    pub stale_after_days: u32,
+}
+
+/// The schema's kinds.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct KindsResponse {
+    /// Every kind, by name.
+    pub kinds: Vec<KindInfo>,
+}
+
+/// Document kinds and their staleness limits (the UI marks stale hits).
+#[utoipa::path(get, path = "/api/kinds", responses((status = 200, body = KindsResponse)))]
+pub async fn kinds(State(state): State<Arc<AppState>>) -> Json<KindsResponse> {
+    let kinds = state
+        .index
+        .schema
+        .kinds
+        .iter()
+        .map(|(name, k)| KindInfo {
+            name: name.clone(),
+            stale_after_days: k.stale_after_days,
+        })
+        .collect();
+    Json(KindsResponse { kinds })
 }
 
 /// Unknown routes.

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod api;
+pub mod assets;
 pub mod audit;
 pub mod error;
 pub mod handovers;
@@ -209,7 +210,14 @@ impl AppState {
 /// The API router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", get(api::home))
+        .route("/", get(assets::home))
+        .route("/doc/{*id}", get(assets::doc_page))
+        .route("/handovers", get(assets::handovers_page))
+        .route("/handover/{*id}", get(assets::handover_page))
+        .route("/problems", get(assets::problems_page))
+        .route("/static/{*path}", get(assets::file))
+        .route("/favicon.ico", get(assets::favicon))
+        .route("/api/kinds", get(api::kinds))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
         .route("/api/docs/{*id}", get(api::doc_route).put(tags::put_tags))

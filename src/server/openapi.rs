@@ -31,7 +31,12 @@ use super::error::{ErrorBody, ErrorDetail};
         api::health,
         api::ready,
         api::metrics,
-        api::home,
+        api::kinds,
+        super::assets::home,
+        super::assets::doc_page,
+        super::assets::handovers_page,
+        super::assets::handover_page,
+        super::assets::problems_page,
         spec
     ),
     components(schemas(ErrorBody, ErrorDetail)),
