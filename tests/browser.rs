@@ -799,7 +799,7 @@ async fn handover_pages_show_per_system_articles_and_gaps() {
 }
 
 #[tokio::test]
-async fn trainers_edit_tags_and_a_stale_etag_says_reload() {
+async fn trainers_tag_a_session_find_it_by_the_new_tag_and_a_stale_etag_says_reload() {
     let secret = std::sync::Mutex::new(String::new());
     let s = start_bundled(&[], |data| {
         *secret.lock().unwrap() = add_token(data, "trainer-lin", baton::auth::Role::Trainer);
@@ -821,6 +821,17 @@ async fn trainers_edit_tags_and_a_stale_etag_says_reload() {
         p.wait("the saved record", "return document.querySelector('.editor-status.ok') && [...document.querySelectorAll('.meta a.tag')].some(a => a.textContent === '#交接必看')").await?;
         let on_disk = std::fs::read_to_string(corpus.join(FAILOVER_TRAINING))?;
         ensure!(on_disk.contains("交接必看"), "written to the corpus file");
+        // ... and the search page finds the session by its new tag at once.
+        p.open("/").await?;
+        p.wait("the search box", "return document.getElementById('q')").await?;
+        p.type_into("#q", "交接必看").await?;
+        let found = wait_results(&p, "交接必看").await?;
+        ensure!(
+            found[0]["href"].as_str().is_some_and(|h| h.ends_with(FAILOVER_TRAINING)),
+            "found by the new tag: {found:?}"
+        );
+        p.open(&format!("/doc/{FAILOVER_TRAINING}")).await?;
+        p.wait("the editor button", "return document.querySelector('.edit-toggle')").await?;
 
         // Someone else saves while this page shows the old version: 412 -> reload message.
         p.client.find(Locator::Css(".edit-toggle")).await?.click().await?;
