@@ -168,6 +168,10 @@ fn a_restricted_document_leaves_no_trace_for_those_who_may_not_read_it() {
         // The document's problem (an impossible date) and its tag.
         let problems = json(&s, who, "/api/problems");
         expect(problems.to_string().contains(SECRET_DOC), "problems");
+        // Health counts what the caller may read.
+        let health = json(&s, who, "/api/health");
+        let visible_total = json(&s, who, "/api/search?q=&limit=1")["total"].clone();
+        assert_eq!(health["docs"], visible_total, "{label}: health docs");
         let vocabulary = json(&s, who, "/api/tags");
         expect(
             vocabulary.to_string().contains("zebra-acl"),

@@ -289,17 +289,33 @@ pub struct HealthResponse {
 
 /// Documents, problems, last commit and indexing lag.
 #[utoipa::path(get, path = "/api/health", responses((status = 200, body = HealthResponse)))]
-pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<HealthResponse>, ApiError> {
-    let problems = blocking({
+pub async fn health(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<HealthResponse>, ApiError> {
+    // Counts of what the caller may read: a document's creation must not
+    // show up as a change in a public count.
+    let (docs, problems) = blocking({
         let state = state.clone();
-        move || state.all_problems()
+        move || {
+            let problems = state.problems_for(&caller.viewer)?.len();
+            let docs = match state.index.access_filter(&caller.viewer) {
+                None => state.index.num_docs(),
+                Some(visible) => state
+                    .index
+                    .reader
+                    .searcher()
+                    .search(&*visible, &tantivy::collector::Count)?
+                    as u64,
+            };
+            Ok((docs, problems))
+        }
     })
-    .await?
-    .len();
+    .await?;
     let ready = state.ready.load(Ordering::Relaxed);
     Ok(Json(HealthResponse {
         status: if ready { "ok" } else { "starting" }.into(),
-        docs: state.index.num_docs(),
+        docs,
         problems,
         last_commit: state.last_commit().map(|t| t.to_rfc3339()),
         lag_ms: state.lag_ms(),
