@@ -20,7 +20,22 @@ export function token() {
 /** Keeps (or with '' forgets) the token of this tab. */
 export function setToken(v) {
   try { if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* not kept */ }
+  mediaCookie(v);
 }
+
+/**
+ * The player (<audio>/<video>) cannot send an Authorization header, so the
+ * token also goes into a session cookie scoped to /api/media/, the only
+ * place the server accepts it (reads of recordings, nothing else).
+ */
+function mediaCookie(v) {
+  document.cookie = v
+    ? `baton_token=${encodeURIComponent(v)}; Path=/api/media/; SameSite=Strict`
+    : 'baton_token=; Path=/api/media/; SameSite=Strict; Max-Age=0';
+}
+
+// A tab that signed in before a reload keeps its recordings playable.
+if (token()) mediaCookie(token());
 
 /** Request headers: JSON, and the tab's token when it has one (servers may require it for reads). */
 export function headers(extra = {}) {

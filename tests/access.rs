@@ -138,3 +138,33 @@ fn the_audit_log_is_for_admins_newest_first_and_paged() {
         400
     );
 }
+
+#[test]
+fn the_player_reads_recordings_with_the_token_cookie_and_only_those() {
+    let (s, k) = start(true);
+    s.corpus
+        .write("training/media/drill.wav", b"RIFF fake audio");
+    let reader = secret(&k, Role::Reader);
+    let cookie = format!(
+        "theme=dark; baton_token={}",
+        reader.trim_start_matches("Bearer ")
+    );
+    let media = "/api/media/training/media/drill.wav";
+    assert_eq!(s.get(media).status, 401);
+    let played = s.get_with(media, &[("Cookie", &cookie)]);
+    assert_eq!(played.status, 200, "{}", played.body);
+    assert_eq!(played.raw_body(), b"RIFF fake audio");
+    // The cookie is for recordings only: not for search or documents.
+    assert_eq!(
+        s.get_with("/api/search?q=x", &[("Cookie", &cookie)]).status,
+        401
+    );
+    assert_eq!(
+        s.get_with(&format!("/api/docs/{TRAINING}"), &[("Cookie", &cookie)])
+            .status,
+        401
+    );
+    // A wrong cookie is a wrong token.
+    let wrong = s.get_with(media, &[("Cookie", "baton_token=nope")]);
+    assert_eq!(wrong.status, 401);
+}

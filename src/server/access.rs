@@ -75,7 +75,7 @@ pub async fn identify(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    let caller = match resolve(&state, req.headers(), ip) {
+    let caller = match resolve(&state, req.method(), req.uri().path(), req.headers(), ip) {
         Ok(c) => c,
         Err(e) => {
             deny(&state, ip, req.uri().path(), &e);
@@ -103,9 +103,28 @@ pub fn viewer_of(token: &crate::auth::StoredToken) -> Viewer {
 
 /// The caller of a request: token, trusted proxy, or anonymous. A wrong
 /// token is an error (not anonymity), so a typo is noticed.
-fn resolve(state: &AppState, headers: &HeaderMap, ip: IpAddr) -> Result<Caller, ApiError> {
+fn resolve(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    ip: IpAddr,
+) -> Result<Caller, ApiError> {
     if headers.contains_key(axum::http::header::AUTHORIZATION) {
         let token = super::tags::authorize(state, headers, ip, Role::Reader)?;
+        return Ok(Caller {
+            viewer: viewer_of(&token),
+            role: Some(token.role),
+            ip,
+            name: token.name,
+        });
+    }
+    if let Some(secret) = media_cookie(method, path, headers) {
+        let mut bearer = HeaderMap::new();
+        if let Ok(v) = format!("Bearer {secret}").parse() {
+            bearer.insert(axum::http::header::AUTHORIZATION, v);
+        }
+        let token = super::tags::authorize(state, &bearer, ip, Role::Reader)?;
         return Ok(Caller {
             viewer: viewer_of(&token),
             role: Some(token.role),
@@ -145,6 +164,22 @@ fn resolve(state: &AppState, headers: &HeaderMap, ip: IpAddr) -> Result<Caller, 
         ip,
         name: "anonymous".to_string(),
     })
+}
+
+/// The token in the `baton_token` cookie, honoured only for reading
+/// recordings (`GET /api/media/...`): a media player cannot send headers,
+/// and a cookie that only reads media cannot be abused across sites.
+fn media_cookie<'a>(method: &Method, path: &str, headers: &'a HeaderMap) -> Option<&'a str> {
+    if !(method == Method::GET || method == Method::HEAD) || !path.starts_with("/api/media/") {
+        return None;
+    }
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("baton_token="))
+        .filter(|s| !s.is_empty())
 }
 
 fn deny(state: &AppState, ip: IpAddr, path: &str, e: &ApiError) {
