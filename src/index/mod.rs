@@ -25,6 +25,11 @@ pub use fields::Fields;
 /// File in the data folder recording the fingerprint the index was built with.
 const FINGERPRINT_FILE: &str = "fingerprint";
 
+/// Decompressed doc-store blocks kept per segment reader (tantivy's default
+/// is 100): every hit's stored fields are read for its snippet, and the
+/// same runbooks come up again and again.
+const DOC_STORE_CACHE_BLOCKS: usize = 300;
+
 /// Index failures.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -154,6 +159,7 @@ impl BatonIndex {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()?;
         Ok(BatonIndex {
             index,
