@@ -185,15 +185,6 @@ impl Viewer {
             Some(mine) => terms.iter().any(|t| mine.contains(t)),
         }
     }
-
-    /// Who, for the audit log.
-    pub fn name(&self) -> &str {
-        match self {
-            Viewer::Anonymous => "anonymous",
-            Viewer::Member { name, .. } => name,
-            Viewer::All => "all",
-        }
-    }
 }
 
 #[cfg(test)]

@@ -528,7 +528,7 @@ fn a_confirmation_round_trips_through_the_file() {
             .dir
             .path()
             .join("server-data")
-            .join(baton::server::write::AUDIT_FILE),
+            .join(baton::audit::AUDIT_FILE),
     )
     .unwrap();
     assert_eq!(

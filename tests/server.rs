@@ -346,6 +346,10 @@ fn openapi_lists_every_route() {
 #[test]
 fn edits_on_disk_show_up_in_search() {
     let s = TestServer::start("mini");
+    // Asked before the file exists (and again: answered from the search
+    // cache); the commit that indexes it must end that cached answer.
+    assert_eq!(s.json("/api/search?q=livesearchprobe")["total"], 0);
+    assert_eq!(s.json("/api/search?q=livesearchprobe")["total"], 0);
     s.corpus.write(
         "faq/新問題.md",
         "# 新問題\n\nlivesearchprobe 如何重跑日終批次？\n",
@@ -454,23 +458,4 @@ fn pages_carry_a_strict_csp_and_assets_are_versioned() {
         .unwrap()
         .iter()
         .any(|k| k["name"] == "runbook" && k["stale_after_days"].as_u64() > Some(0)));
-}
-
-#[test]
-fn cached_search_results_end_with_the_next_commit() {
-    let s = TestServer::start("mini");
-    let before = s.json("/api/search?q=cacheprobe");
-    assert_eq!(before["total"], 0);
-    // Asked again: the same (cached) answer.
-    assert_eq!(s.json("/api/search?q=cacheprobe")["total"], 0);
-    s.corpus
-        .write("articles/cacheprobe.md", "# cacheprobe\n\nnew words\n");
-    let started = std::time::Instant::now();
-    while s.json("/api/search?q=cacheprobe")["total"] != 1 {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
-            "a cached answer outlived the commit"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
 }

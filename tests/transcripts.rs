@@ -13,20 +13,29 @@ const RECORD: &str = "training/failover-drill.md";
 
 const VTT: &str = "WEBVTT\n\n00:03:05.000 --> 00:03:09.000\n<v 林美華>先確認 DR 站歸檔日誌落後小於五分鐘\n\n00:58:10.000 --> 00:58:20.000\n回切前請網路組清 ARP 快取 cueprobeone\n";
 
-/// The first hit for `q`, once it is `id` (the watcher may still be working).
-fn wait_for_hit(s: &TestServer, q: &str, id: &str) -> serde_json::Value {
+/// Polls `/api/search?q=q` until `done` accepts the response.
+fn wait_for(
+    s: &TestServer,
+    q: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let started = Instant::now();
     loop {
         let r = s.json(&format!("/api/search?q={q}"));
-        if r["hits"][0]["id"] == id {
-            return r["hits"][0].clone();
+        if done(&r) {
+            return r;
         }
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "{q}: never found {id}: {r}"
+            "{q}: never as expected: {r}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The first hit for `q`, once it is `id` (the watcher may still be working).
+fn wait_for_hit(s: &TestServer, q: &str, id: &str) -> serde_json::Value {
+    wait_for(s, q, |r| r["hits"][0]["id"] == id)["hits"][0].clone()
 }
 
 #[test]
@@ -58,14 +67,7 @@ fn transcript_cues_are_searchable_to_the_second_and_follow_edits() {
 
     // Removing it removes the cues.
     std::fs::remove_file(s.corpus.corpus.join("training/failover-drill.vtt")).unwrap();
-    let started = Instant::now();
-    while s.json("/api/search?q=cueprobetwo")["total"] != 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "cue still found"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(&s, "cueprobetwo", |r| r["total"] == 0);
 }
 
 #[test]

@@ -370,19 +370,11 @@ fn combine(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dy
     }
 }
 
-/// The mandatory filter of what `viewer` may see (`None`: everything).
-pub fn access_filter(
-    index: &BatonIndex,
-    viewer: &crate::visibility::Viewer,
-) -> Option<Box<dyn Query>> {
-    index.access_filter(viewer)
-}
-
 /// One must-clause per filtered field; values within a field are OR-ed.
 fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>> {
     let f = &index.fields;
     let mut out = Vec::new();
-    out.extend(access_filter(index, &req.viewer));
+    out.extend(index.access_filter(&req.viewer));
     let groups: [(Option<Field>, &Vec<String>, bool); 3] = [
         (Some(f.kind), &req.kinds, false),
         (f.keyword.get("systems").copied(), &req.systems, true),

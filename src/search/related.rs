@@ -90,7 +90,7 @@ pub fn related(
     viewer: &Viewer,
 ) -> Result<Option<Vec<RelatedHit>>, SearchError> {
     let searcher = index.reader.searcher();
-    let visible = super::access_filter(index, viewer);
+    let visible = index.access_filter(viewer);
     let Some(addr) = find_visible(&searcher, index, id, &visible)? else {
         return Ok(None);
     };

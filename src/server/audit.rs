@@ -8,7 +8,7 @@ use axum::{Extension, Json};
 
 use super::access::Caller;
 use super::error::ApiError;
-use super::params::single;
+use super::params::{number, single};
 use super::AppState;
 use crate::audit::{Filter, Page};
 use crate::auth::Role;
@@ -46,16 +46,10 @@ pub async fn audit_log(
         Some(_) => {}
     }
     let raw = raw.unwrap_or_default();
-    let number = |name: &str, default: usize| -> Result<usize, ApiError> {
-        match single(&raw, name) {
-            None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| {
-                ApiError::BadRequest(format!("invalid {name}: '{v}' is not a whole number"))
-            }),
-        }
-    };
-    let offset = number("offset", 0)?;
-    let limit = number("limit", DEFAULT_LIMIT)?.clamp(1, MAX_LIMIT);
+    let offset = number("offset", &single(&raw, "offset"))?.unwrap_or(0);
+    let limit = number("limit", &single(&raw, "limit"))?
+        .unwrap_or(DEFAULT_LIMIT)
+        .clamp(1, MAX_LIMIT);
     let filter = Filter {
         user: single(&raw, "user"),
         id: single(&raw, "id"),

@@ -105,7 +105,7 @@ impl SearchParams {
     }
 }
 
-fn number(name: &str, v: &Option<String>) -> Result<Option<usize>, ApiError> {
+pub(crate) fn number(name: &str, v: &Option<String>) -> Result<Option<usize>, ApiError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) => s.parse::<usize>().map(Some).map_err(|_| {

@@ -298,9 +298,6 @@ fn write_tags(
     })
 }
 
-/// Kept for callers of the old path; the audit log is shared by every write route.
-pub use super::write::AUDIT_FILE;
-
 /// The tag vocabulary.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TagsVocabulary {

@@ -10,9 +10,6 @@ use crate::auth::StoredToken;
 use crate::doc_id::DocId;
 use crate::write_back::WriteBackError;
 
-/// File in the data folder with the audit trail.
-pub const AUDIT_FILE: &str = crate::audit::AUDIT_FILE;
-
 /// The request's `If-Match` value; writes without one get 428.
 pub fn if_match(headers: &HeaderMap) -> Result<String, ApiError> {
     headers
