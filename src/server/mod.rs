@@ -18,6 +18,7 @@ pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod security;
 pub mod tags;
 pub mod write;
 
@@ -234,9 +235,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(api::metrics))
         .fallback(api::fallback)
         .layer(middleware::from_fn_with_state(state.clone(), access::identify))
+        .layer(middleware::from_fn(security::same_origin_writes))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
+        .layer(middleware::from_fn(security::headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.parse().expect("valid header name")))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
