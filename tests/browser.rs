@@ -11,6 +11,8 @@
 //! screenshots into `docs/`.
 
 mod common;
+#[path = "common/xss.rs"]
+mod xss;
 
 use std::future::Future;
 use std::net::TcpStream;
@@ -694,6 +696,100 @@ async fn script_injection_in_a_document_does_not_run() {
           }", vec![]).await?;
         ensure!(state["xss"] == "undefined", "script ran: {state}");
         ensure!(state["scripts"] == 0 && state["js_links"] == 0 && state["imgs_in_meta"] == 0, "{state}");
+        Ok(())
+    })
+    .await;
+}
+
+/// JS: what on the page could run script or navigate somewhere harmful:
+/// a vector that ran (`window.__xss`), event-handler attributes, script
+/// URLs, and active elements inside the app's own part of the page.
+const INJECTED: &str = "const bad = [];
+  if (typeof window.__xss !== 'undefined') bad.push('ran: vector ' + window.__xss);
+  for (const el of document.querySelectorAll('*')) {
+    for (const a of el.attributes) {
+      const name = a.name.toLowerCase();
+      const url = a.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
+      if (name.startsWith('on')) bad.push(el.tagName + ' ' + name);
+      if (['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'srcdoc', 'poster'].includes(name)
+          && /^(javascript|vbscript|data):/.test(url)) bad.push(el.tagName + ' ' + name + '=' + url);
+      if (name === 'style' && url.includes('url(')) bad.push(el.tagName + ' style=' + url);
+    }
+  }
+  const active = 'script, iframe, frame, object, embed, base, meta, link, svg, math, style, template';
+  for (const el of document.querySelectorAll('#main ' + active.split(', ').join(', #main ') + ', #doc-body form, #doc-body button'))
+    bad.push('element ' + el.tagName);
+  return bad;";
+
+/// Every place the UI shows corpus text, with all of `xss::VECTORS`
+/// planted in a document's body and front matter and in a handover plan:
+/// nothing runs, nothing active is inserted, and the text is shown as text.
+#[tokio::test]
+async fn injection_vectors_are_inert_on_every_page() {
+    let s = start_bundled(
+        &[
+            ("training/xss-vectors.md", &xss::vector_document()),
+            ("handovers/xss-vectors.md", &xss::vector_handover()),
+            // A broken file whose problem message quotes a vector.
+            (
+                "articles/xss-problem.md",
+                "---\ntitle: [\"<img src=x onerror=window.__xss=40>\"\n---\n# x\n",
+            ),
+        ],
+        |_| {},
+    );
+    let handovers = s.json("/api/handovers");
+    let handover_id = handovers
+        .as_array()
+        .or_else(|| handovers["handovers"].as_array())
+        .and_then(|list| list.iter().find(|h| h.to_string().contains(xss::MARKER)))
+        .and_then(|h| h["id"].as_str().map(str::to_string))
+        .expect("the planted handover is listed");
+    with_browser("injection_vectors", &s, |p| async move {
+        let inert = |what: &'static str| {
+            let p = p.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let bad = p.js(INJECTED, vec![]).await?;
+                ensure!(bad.as_array().is_some_and(|b| b.is_empty()), "{what}: {bad}");
+                Ok::<_, anyhow::Error>(())
+            }
+        };
+        // Search results: titles, tags, systems, snippets, segment labels.
+        p.open(&format!("/?q={}", xss::MARKER)).await?;
+        let hits = wait_results(&p, xss::MARKER).await?;
+        ensure!(hits.iter().any(|h| h["title"].as_str().unwrap_or("").contains("<img src=x")), "titles are text: {hits:?}");
+        inert("search results").await?;
+        // Suggested tags and systems while typing (the planted ones start with "<").
+        p.open("/").await?;
+        p.type_into("#q", "<").await?;
+        let offered = p.wait("suggestions", "const s = document.getElementById('suggest'); return s && !s.hidden && s.textContent").await?;
+        ensure!(offered.as_str().unwrap_or("").contains("<s"), "planted tags are offered as text: {offered}");
+        inert("suggestions").await?;
+        // The document page: body, metadata, recording link, segments, related.
+        p.open("/doc/training/xss-vectors.md").await?;
+        let body = p.wait("the body", "const b = document.getElementById('doc-body'); return b && b.textContent.includes('小節') && b.textContent").await?;
+        ensure!(body.as_str().unwrap_or("").contains("<script>"), "raw HTML that would swallow the page is shown as text");
+        for css in ["#doc-body a", ".training a", ".meta a"] {
+            for a in p.client.find_all(Locator::Css(css)).await? {
+                let _ = a.click().await;
+                if p.path_and_query().await? != "/doc/training/xss-vectors.md" {
+                    p.client.back().await?;
+                }
+            }
+        }
+        inert("document page").await?;
+        // Handover list and page: title, people, items.
+        p.open("/handovers").await?;
+        p.wait("the handover list", &format!("return document.getElementById('main').textContent.includes('{}')", xss::MARKER)).await?;
+        inert("handover list").await?;
+        p.open(&format!("/handover/{handover_id}")).await?;
+        p.wait("the handover page", &format!("return document.getElementById('main').textContent.includes('{}')", xss::MARKER)).await?;
+        inert("handover page").await?;
+        // The problems page quotes file content in messages.
+        p.open("/problems").await?;
+        p.wait("the problems list", "return document.getElementById('main').textContent.includes('xss-problem')").await?;
+        inert("problems page").await?;
         Ok(())
     })
     .await;
