@@ -42,6 +42,9 @@ const MAX_FAILURES: u32 = 10;
 /// How long failures are remembered.
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
+/// Addresses tracked before expired ones are dropped.
+const MAX_TRACKED_ADDRESSES: usize = 10_000;
+
 /// Recent authentication failures per client address.
 #[derive(Default)]
 pub struct Failures(std::sync::Mutex<HashMap<IpAddr, (u32, Instant)>>);
@@ -55,6 +58,11 @@ impl Failures {
 
     fn record(&self, ip: IpAddr) {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget expired addresses now and then, so guesses from many
+        // addresses cannot grow the map without bound.
+        if map.len() >= MAX_TRACKED_ADDRESSES {
+            map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        }
         let entry = map.entry(ip).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= FAILURE_WINDOW {
             *entry = (0, Instant::now());
