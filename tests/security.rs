@@ -395,6 +395,7 @@ fn secrets_never_reach_the_logs_or_the_data_folder() {
         .status,
         401
     );
+    assert_eq!(get("/api/search?q=querytextprobe", &[]).status, 200);
     let cookie = format!("baton_token={editor}");
     get("/api/media/training/nope.wav", &[("Cookie", &cookie)]);
 
@@ -409,6 +410,7 @@ fn secrets_never_reach_the_logs_or_the_data_folder() {
         "log too thin: {text}"
     );
     assert!(text.lines().count() > 10, "{text}");
+    assert!(!text.contains("querytextprobe"), "query strings are not logged");
     for secret in [&editor, &admin, &wrong.to_string()] {
         let leaks: Vec<&str> = text
             .lines()
