@@ -183,8 +183,12 @@ impl Drop for Baton {
 struct Mount(PathBuf);
 
 impl Mount {
-    /// `mount ARGS... DIR`; `None` when mounting is impossible here.
-    fn mount(dir: &Path, args: &[&str]) -> Option<Mount> {
+    /// `mount ARGS... DIR`; `None` when mounting is impossible here (or
+    /// `BATON_FAULTS_NO_MOUNT` is set, to exercise the fallbacks).
+    fn run(dir: &Path, args: &[&str]) -> Option<Mount> {
+        if std::env::var_os("BATON_FAULTS_NO_MOUNT").is_some() {
+            return None;
+        }
         let out = Command::new("mount").args(args).arg(dir).output().ok()?;
         if out.status.success() {
             Some(Mount(dir.to_path_buf()))
@@ -200,7 +204,7 @@ impl Mount {
     /// A tmpfs of `size` on `dir`.
     fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
         std::fs::create_dir_all(dir).unwrap();
-        Mount::mount(
+        Mount::run(
             dir,
             &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"],
         )
@@ -208,7 +212,7 @@ impl Mount {
 
     /// `dir` bound read-only onto itself.
     fn read_only(dir: &Path) -> Option<Mount> {
-        let bind = Mount::mount(dir, &["--bind", dir.to_str()?])?;
+        let bind = Mount::run(dir, &["--bind", dir.to_str()?])?;
         let ro = Command::new("mount")
             .args(["-o", "remount,bind,ro"])
             .arg(dir)
@@ -233,9 +237,11 @@ fn is_root() -> bool {
 }
 
 /// Whether baton can be run as [`NOBODY`] (root, and the binary reachable).
+/// `BATON_FAULTS_NO_SETUID` says no, to exercise the last fallbacks.
 fn can_run_as_nobody() -> bool {
     use std::os::unix::process::CommandExt;
-    is_root()
+    std::env::var_os("BATON_FAULTS_NO_SETUID").is_none()
+        && is_root()
         && Command::new(env!("CARGO_BIN_EXE_baton"))
             .arg("--help")
             .uid(NOBODY)
@@ -401,7 +407,7 @@ fn disk_full_during_commit_is_reported_served_through_and_recovered() {
     if fallback {
         let pid = b.child.id().to_string();
         let ok = Command::new("prlimit")
-            .args(["--pid", &pid, "--fsize=0"])
+            .args(["--pid", &pid, "--fsize=0:"])
             .status()
             .unwrap();
         assert!(ok.success(), "prlimit failed: no way to inject a full disk");
@@ -437,7 +443,7 @@ fn disk_full_during_commit_is_reported_served_through_and_recovered() {
     if fallback {
         let pid = b.child.id().to_string();
         assert!(Command::new("prlimit")
-            .args(["--pid", &pid, "--fsize=unlimited"])
+            .args(["--pid", &pid, "--fsize=unlimited:"])
             .status()
             .unwrap()
             .success());
@@ -684,7 +690,7 @@ fn files_vanishing_and_changing_mid_read_converge() {
             )),
         }
         n += 1;
-        if n % 50 == 0 {
+        if n.is_multiple_of(50) {
             assert_eq!(b.ids("OOMKilled"), [PODS], "served during the churn");
         }
     }
