@@ -113,7 +113,7 @@ pub struct WatchStats {
     pub polling: std::sync::atomic::AtomicBool,
     /// Why the corpus folder cannot be followed now (missing, unreadable);
     /// `None` when it can.
-    pub corpus_error: Mutex<Option<String>>,
+    corpus_error: Mutex<Option<String>>,
     /// Files that could not be indexed (unreadable, bad path), by path.
     problems: Mutex<BTreeMap<String, Vec<Problem>>>,
 }

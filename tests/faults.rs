@@ -157,11 +157,12 @@ impl Baton {
     /// SIGTERM, and waits for a clean exit.
     fn stop(mut self) {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
+        // The shell's built-in kill: no procps needed.
+        let term = Command::new("sh")
+            .args(["-c", "kill -TERM \"$0\"", &pid])
             .status()
-            .unwrap()
-            .success());
+            .unwrap();
+        assert!(term.success());
         let status = self.child.wait().unwrap();
         assert!(
             status.success(),
