@@ -380,6 +380,18 @@ impl Prober {
     }
 }
 
+/// The value of a `/metrics` line.
+fn metric(b: &Baton, name: &str) -> f64 {
+    let r = common::http_get(b.addr, "/metrics", &[]);
+    assert_eq!(r.status, 200);
+    r.body
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+        .parse()
+        .unwrap()
+}
+
 fn index_error(b: &Baton) -> Option<String> {
     b.health()["index_error"].as_str().map(str::to_string)
 }
@@ -433,6 +445,8 @@ fn disk_full_during_commit_is_reported_served_through_and_recovered() {
         "index_error should say the disk is full: {err}"
     );
     assert!(b.log().contains("commit failed"), "{}", b.log());
+    assert_eq!(metric(&b, "baton_index_writable"), 0.0);
+    assert!(metric(&b, "baton_index_commit_failures_total") >= 1.0);
     // 2. Still serving what is indexed; the edits are not visible yet.
     std::thread::sleep(Duration::from_millis(1500));
     assert!(b.alive());
@@ -458,6 +472,7 @@ fn disk_full_during_commit_is_reported_served_through_and_recovered() {
     });
     b.wait("index_error cleared", || index_error(&b).is_none());
     assert_eq!(b.health()["status"], "ok");
+    assert_eq!(metric(&b, "baton_index_writable"), 1.0);
     let (status, _) = b.get(&format!("/api/docs/{FAQ}"));
     assert_eq!(status, 404, "the deleted file is gone from the index");
     // And it keeps working: a later edit is searchable.
@@ -493,6 +508,10 @@ fn index_folder_deleted_while_serving_is_rebuilt_from_the_corpus() {
             && index_error(&b).is_none()
             && b.health()["docs"] == 7
     });
+    assert!(
+        metric(&b, "baton_index_commit_failures_total") >= 1.0,
+        "the failed commit into the deleted folder is counted"
+    );
     append(&corpus, PODS, "rebuiltmark");
     b.wait("an edit after the rebuild", || {
         b.ids("rebuiltmark") == [PODS]
@@ -520,6 +539,7 @@ fn corpus_folder_removed_keeps_the_index_and_recovers_when_restored() {
         corpus_error(&b).is_some()
     });
     assert_eq!(b.health()["status"], "degraded");
+    assert_eq!(metric(&b, "baton_corpus_available"), 0.0);
     assert!(
         corpus_error(&b).unwrap().contains("corpus"),
         "{:?}",

@@ -219,6 +219,9 @@ impl AppState {
             commit_lag_seconds: self.lag_ms() as f64 / 1000.0,
             watcher_events: load(|s| s.events.load(Ordering::Relaxed)),
             ready: self.ready.load(Ordering::Relaxed),
+            index_writable: self.index_error().is_none(),
+            corpus_available: self.corpus_error().is_none(),
+            commit_failures: self.writer.status().failures(),
         };
         Ok(self.metrics.render(&gauges))
     }
