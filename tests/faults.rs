@@ -444,6 +444,10 @@ fn disk_full_during_commit_is_reported_served_through_and_recovered() {
         err.contains("space") || err.contains("too large"),
         "index_error should say the disk is full: {err}"
     );
+    assert!(
+        !err.contains(tmp.path().to_str().unwrap()),
+        "no paths: {err}"
+    );
     assert!(b.log().contains("commit failed"), "{}", b.log());
     assert_eq!(metric(&b, "baton_index_writable"), 0.0);
     assert!(metric(&b, "baton_index_commit_failures_total") >= 1.0);

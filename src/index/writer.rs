@@ -102,11 +102,32 @@ impl WriterStatus {
         self.error
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get_or_insert_with(|| e.to_string());
+            .get_or_insert_with(|| describe(e));
     }
 
     fn succeeded(&self) {
         *self.error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// What an operator needs from a write failure, without the data folder's
+/// paths (health is readable without a token); the log has the details.
+/// tantivy wraps I/O errors in strings, so the cause is recognised by text.
+fn describe(e: &IndexError) -> String {
+    let text = format!("{e:?} {e}");
+    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    if has(&["StorageFull", "No space left"]) {
+        "no space left on the device holding the data folder".into()
+    } else if has(&["FileTooLarge", "File too large"]) {
+        "file too large: a file-size limit stops the index from growing".into()
+    } else if has(&["ReadOnlyFilesystem", "Read-only file system"]) {
+        "the data folder is on a read-only file system".into()
+    } else if has(&["PermissionDenied", "Permission denied"]) {
+        "permission denied writing the data folder".into()
+    } else if let IndexError::Unwritable(why) = e {
+        why.clone()
+    } else {
+        "the index cannot be written (details in the log)".into()
     }
 }
 
@@ -340,10 +361,9 @@ impl Thread<'_> {
         let _span = tracing::info_span!("commit", upserts = stats.upserts, deletes = stats.deletes)
             .entered();
         if !self.index.on_disk() {
-            return Err(IndexError::Unwritable(format!(
-                "the index folder {} was deleted",
-                self.index.dir.display()
-            )));
+            return Err(IndexError::Unwritable(
+                "the index folder was deleted; rebuilding it from the corpus".into(),
+            ));
         }
         if self.dropped {
             return Err(IndexError::Unwritable(
@@ -359,5 +379,24 @@ impl Thread<'_> {
         self.index.reader.reload()?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
         Ok(stats.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_failures_are_described_without_paths() {
+        let io = |kind, msg: &str| IndexError::Io {
+            path: "/srv/baton/.baton/index".into(),
+            source: std::io::Error::new(kind, msg.to_string()),
+        };
+        let full = describe(&io(std::io::ErrorKind::StorageFull, "x"));
+        assert!(full.contains("no space left"), "{full}");
+        let ro = describe(&io(std::io::ErrorKind::ReadOnlyFilesystem, "x"));
+        assert!(ro.contains("read-only"), "{ro}");
+        let other = describe(&io(std::io::ErrorKind::Other, "boom"));
+        assert!(!other.contains("/srv"), "{other}");
     }
 }
