@@ -147,11 +147,11 @@ impl WatchStats {
             .clone()
     }
 
-    fn set_corpus_error(&self, error: Option<String>) {
+    fn set_corpus_error(&self, root: &Path, error: Option<String>) {
         let mut current = self.corpus_error.lock().unwrap_or_else(|p| p.into_inner());
         match (&*current, &error) {
             (None, Some(e)) => {
-                tracing::error!(error = %e, "the corpus folder is gone or unreadable; keeping the index as it is until it is back")
+                tracing::error!(corpus = %root.display(), error = %e, "the corpus folder is gone or unreadable; keeping the index as it is until it is back")
             }
             (Some(_), None) => tracing::info!("the corpus folder is back"),
             _ => {}
@@ -440,7 +440,7 @@ impl Context {
             // Events of a corpus folder being removed: deleting their
             // documents would empty the index for what is most likely a
             // mistake. The check brings everything back when it returns.
-            self.stats.set_corpus_error(Some(why));
+            self.stats.set_corpus_error(&self.root, Some(why));
             return;
         }
         if self.retry.is_some() || self.writer.status().needs_refill() {
@@ -599,7 +599,7 @@ impl Context {
     /// watches the corpus again (and reconciles) when its folder came back.
     fn check(&mut self) {
         match corpus::root_available(&self.root) {
-            Err(why) => self.stats.set_corpus_error(Some(why)),
+            Err(why) => self.stats.set_corpus_error(&self.root, Some(why)),
             Ok(()) => {
                 let id = root_identity(&self.root);
                 if self.stats.corpus_error().is_some() || id != self.root_id {
@@ -621,10 +621,10 @@ impl Context {
             Ok(w) => {
                 self.watcher = Some(w);
                 self.root_id = root_identity(&self.root);
-                self.stats.set_corpus_error(None);
+                self.stats.set_corpus_error(&self.root, None);
                 tracing::info!(corpus = %self.root.display(), "watching the corpus folder again");
             }
-            Err(e) => self.stats.set_corpus_error(Some(e.to_string())),
+            Err(e) => self.stats.set_corpus_error(&self.root, Some(e.to_string())),
         }
     }
 
@@ -657,13 +657,15 @@ impl Context {
             Ok(report) => {
                 self.stats.reconciles.fetch_add(1, Ordering::Relaxed);
                 self.stats.set_file_problems(report.problems);
-                self.stats.set_corpus_error(None);
+                self.stats.set_corpus_error(&self.root, None);
                 if self.retry.take().is_some() {
                     tracing::info!("recovered: the index matches the corpus again");
                 }
                 self.committed();
             }
-            Err(IndexError::CorpusUnavailable(e)) => self.stats.set_corpus_error(Some(e)),
+            Err(IndexError::CorpusUnavailable(e)) => {
+                self.stats.set_corpus_error(&self.root, Some(e))
+            }
             Err(e) => {
                 tracing::error!(error = %e, "reconciliation failed");
                 self.failed();

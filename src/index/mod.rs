@@ -58,7 +58,7 @@ pub enum IndexError {
     Unwritable(String),
     /// The corpus folder is missing or cannot be listed; nothing is deleted
     /// from the index until it is back.
-    #[error("the corpus folder {0} is missing or unreadable; the index is kept as it was")]
+    #[error("{0}; the index is kept as it was")]
     CorpusUnavailable(String),
 }
 
