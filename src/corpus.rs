@@ -90,6 +90,17 @@ pub fn is_markdown(name: &str) -> bool {
     (lower.ends_with(".md") || lower.ends_with(".markdown")) && !Filter::skips_name(name)
 }
 
+/// Whether the corpus folder itself is there and can be listed. A corpus
+/// root that vanished is almost always a mistake or a mount hiccup, not an
+/// intent to delete every document, so callers keep the index as it is.
+pub fn root_available(root: &Path) -> Result<(), String> {
+    match std::fs::read_dir(root) {
+        Ok(_) => Ok(()),
+        // No path: this reaches /api/health, which needs no token.
+        Err(e) => Err(format!("the corpus folder cannot be read: {e}")),
+    }
+}
+
 /// Lists the documents under `root`, with problems for what could not be listed.
 pub fn list(root: &Path) -> (Vec<Entry>, Vec<Problem>) {
     list_under(root, root, &Filter::default())

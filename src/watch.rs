@@ -9,12 +9,21 @@
 //! whatever order the events came in. One commit per batch; a full
 //! reconciliation runs periodically and whenever the event stream says it
 //! lost events (queue overflow, rescan).
+//!
+//! Faults are survived, not fatal: a failed commit (disk full, index folder
+//! deleted, read-only data folder) schedules a full reconciliation with
+//! backoff until one succeeds, so no edit is forgotten; a corpus folder that
+//! vanishes (renamed away, unmounted) deletes nothing from the index, is
+//! reported in [`WatchStats::corpus_error`], and is watched again and
+//! reconciled as soon as it is back. A check every [`CHECK_INTERVAL`]
+//! notices a vanished index folder or a returning corpus even when no
+//! events arrive.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -27,6 +36,7 @@ use crate::document::transcript;
 use crate::index::reconcile::{self, Options, Trust};
 use crate::index::writer::Writer;
 use crate::index::{BatonIndex, IndexError};
+use crate::problem::Problem;
 
 /// Quiet time that closes a batch: editors and `git` write several events per
 /// file within a few milliseconds; 100 ms groups them without adding much lag.
@@ -42,6 +52,19 @@ pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(300);
 /// Default polling period in poll mode: NFS/SMB attribute caches make shorter
 /// periods pointless.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How often the watcher checks that the corpus folder and the index folder
+/// are still there: two `stat`s, and a deleted index folder or a returning
+/// corpus is noticed within a second even when no event says so.
+pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// First wait before retrying after a failed commit or reconciliation;
+/// doubled on each failure up to [`MAX_RETRY_BACKOFF`].
+pub const FIRST_RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Longest wait between retries: a full disk freed by an operator is
+/// picked up within half a minute, without retrying in a tight loop.
+pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 
 /// The sysctl that bounds inotify watches, named in the fallback message.
 const INOTIFY_SYSCTL: &str = "fs.inotify.max_user_watches";
@@ -88,9 +111,54 @@ pub struct WatchStats {
     pub reconciles: AtomicU64,
     /// Whether the watcher fell back to (or was asked for) polling.
     pub polling: std::sync::atomic::AtomicBool,
+    /// Why the corpus folder cannot be followed now (missing, unreadable);
+    /// `None` when it can.
+    corpus_error: Mutex<Option<String>>,
+    /// Files that could not be indexed (unreadable, bad path), by path.
+    problems: Mutex<BTreeMap<String, Vec<Problem>>>,
+}
+
+/// Problem codes of files that have no (current) document to carry them.
+fn is_file_problem(p: &Problem) -> bool {
+    p.code == "unreadable" || p.code == "bad-path"
 }
 
 impl WatchStats {
+    /// Problems of files that could not be indexed, by path.
+    pub fn file_problems(&self) -> Vec<Problem> {
+        let map = self.problems.lock().unwrap_or_else(|p| p.into_inner());
+        map.values().flatten().cloned().collect()
+    }
+
+    /// Replaces every file problem (after a full reconciliation).
+    pub fn set_file_problems(&self, problems: impl IntoIterator<Item = Problem>) {
+        let mut map = BTreeMap::<String, Vec<Problem>>::new();
+        for p in problems.into_iter().filter(is_file_problem) {
+            map.entry(p.path.clone()).or_default().push(p);
+        }
+        *self.problems.lock().unwrap_or_else(|p| p.into_inner()) = map;
+    }
+
+    /// Why the corpus folder cannot be followed, if it cannot.
+    pub fn corpus_error(&self) -> Option<String> {
+        self.corpus_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_corpus_error(&self, root: &Path, error: Option<String>) {
+        let mut current = self.corpus_error.lock().unwrap_or_else(|p| p.into_inner());
+        match (&*current, &error) {
+            (None, Some(e)) => {
+                tracing::error!(corpus = %root.display(), error = %e, "the corpus folder is gone or unreadable; keeping the index as it is until it is back")
+            }
+            (Some(_), None) => tracing::info!("the corpus folder is back"),
+            _ => {}
+        }
+        *current = error;
+    }
+
     /// Age in ms of the oldest change not yet searchable (0 when none).
     pub fn lag_ms(&self) -> i64 {
         match self.oldest_pending_ms.load(Ordering::Relaxed) {
@@ -102,7 +170,7 @@ impl WatchStats {
 
 /// A running watcher; dropping it stops it.
 pub struct WatchHandle {
-    watcher: Option<Box<dyn notify::Watcher + Send>>,
+    stop: mpsc::Sender<Msg>,
     thread: Option<JoinHandle<()>>,
     /// Live numbers.
     pub stats: Arc<WatchStats>,
@@ -110,8 +178,9 @@ pub struct WatchHandle {
 
 impl Drop for WatchHandle {
     fn drop(&mut self) {
-        // Dropping the notify watcher closes the event channel, which ends the thread.
-        drop(self.watcher.take());
+        // The thread owns the notify watcher (it re-creates it when the
+        // corpus folder comes back), so it is told to stop.
+        let _ = self.stop.send(Msg::Stop);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -136,6 +205,12 @@ pub enum WatchError {
 
 type Event = notify::Result<notify::Event>;
 
+/// What the watch thread receives.
+enum Msg {
+    Event(Event),
+    Stop,
+}
+
 /// Starts watching `root`, applying changes through `writer`. Call after the
 /// start-up reconciliation (or let the first periodic one do it).
 pub fn start(
@@ -145,15 +220,19 @@ pub fn start(
     opts: WatchOptions,
 ) -> Result<WatchHandle, WatchError> {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let (tx, rx) = mpsc::channel::<Event>();
+    let (tx, rx) = mpsc::channel::<Msg>();
     let stats = Arc::new(WatchStats::default());
-    let watcher = open_watcher(&root, &opts, tx, &stats)?;
+    let watcher = open_watcher(&root, &opts, tx.clone(), &stats)?;
     let ctx = Context {
         index,
         writer,
+        root_id: root_identity(&root),
         root,
         opts,
         stats: stats.clone(),
+        tx: tx.clone(),
+        watcher: Some(watcher),
+        retry: None,
     };
     let thread = std::thread::Builder::new()
         .name("baton-watch".into())
@@ -163,7 +242,7 @@ pub fn start(
             source: e,
         })?;
     Ok(WatchHandle {
-        watcher: Some(watcher),
+        stop: tx,
         thread: Some(thread),
         stats,
     })
@@ -172,7 +251,7 @@ pub fn start(
 fn open_watcher(
     root: &Path,
     opts: &WatchOptions,
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Msg>,
     stats: &WatchStats,
 ) -> Result<Box<dyn notify::Watcher + Send>, WatchError> {
     let err = |source| WatchError::Notify {
@@ -181,8 +260,10 @@ fn open_watcher(
     };
     if !opts.poll {
         let native_tx = tx.clone();
-        let native =
-            RecommendedWatcher::new(move |e| drop(native_tx.send(e)), notify::Config::default());
+        let native = RecommendedWatcher::new(
+            move |e| drop(native_tx.send(Msg::Event(e))),
+            notify::Config::default(),
+        );
         match native.and_then(|mut w| w.watch(root, RecursiveMode::Recursive).map(|_| w)) {
             Ok(w) => return Ok(Box::new(w)),
             Err(e) => tracing::warn!("{}", fallback_message(&e, opts.poll_interval)),
@@ -190,7 +271,8 @@ fn open_watcher(
     }
     stats.polling.store(true, Ordering::Relaxed);
     let config = notify::Config::default().with_poll_interval(opts.poll_interval);
-    let mut poller = PollWatcher::new(move |e| drop(tx.send(e)), config).map_err(err)?;
+    let mut poller =
+        PollWatcher::new(move |e| drop(tx.send(Msg::Event(e))), config).map_err(err)?;
     poller.watch(root, RecursiveMode::Recursive).map_err(err)?;
     Ok(Box::new(poller))
 }
@@ -215,6 +297,14 @@ struct Context {
     root: PathBuf,
     opts: WatchOptions,
     stats: Arc<WatchStats>,
+    /// For making a new notify watcher when the corpus folder comes back.
+    tx: mpsc::Sender<Msg>,
+    watcher: Option<Box<dyn notify::Watcher + Send>>,
+    /// Device and inode of the corpus folder being watched: a folder
+    /// deleted and re-created at the same path is a new one, unwatched.
+    root_id: Option<(u64, u64)>,
+    /// When to retry after a failure, and the wait after that.
+    retry: Option<(Instant, Duration)>,
 }
 
 /// Paths touched in one batch, and whether events were lost.
@@ -222,25 +312,54 @@ struct Context {
 struct Batch {
     paths: HashSet<PathBuf>,
     rescan: bool,
+    /// An event concerned the corpus folder itself (moved, deleted).
+    root: bool,
     first_event: Option<Instant>,
 }
 
+/// Device and inode of a folder.
+fn root_identity(root: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(root).ok().map(|m| (m.dev(), m.ino()))
+}
+
 impl Context {
-    fn run(self, rx: Receiver<Event>) {
+    fn run(mut self, rx: Receiver<Msg>) {
         let mut next_reconcile = Instant::now() + self.opts.reconcile_interval;
+        let mut next_check = Instant::now() + CHECK_INTERVAL;
+        if self.writer.status().error().is_some() {
+            // The start-up reconciliation could not commit: retry it.
+            self.failed();
+        }
         loop {
-            let wait = next_reconcile.saturating_duration_since(Instant::now());
+            let mut due = next_reconcile.min(next_check);
+            if let Some((at, _)) = self.retry {
+                due = due.min(at);
+            }
             let mut batch = Batch::default();
-            match rx.recv_timeout(wait) {
-                Ok(event) => self.add(&mut batch, event),
+            match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                Ok(Msg::Event(event)) => self.add(&mut batch, event),
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
-                    self.full_reconcile("periodic");
-                    next_reconcile = Instant::now() + self.opts.reconcile_interval;
+                    let now = Instant::now();
+                    if now >= next_check {
+                        next_check = now + CHECK_INTERVAL;
+                        self.check();
+                    }
+                    if self.retry.is_some_and(|(at, _)| now >= at) {
+                        self.full_reconcile("retrying after a failure");
+                    }
+                    if now >= next_reconcile {
+                        self.full_reconcile("periodic");
+                        next_reconcile = Instant::now() + self.opts.reconcile_interval;
+                    }
                     continue;
                 }
-                Err(RecvTimeoutError::Disconnected) => return,
             }
             let open = self.collect(&rx, &mut batch);
+            if batch.root {
+                self.check();
+            }
             if batch.rescan {
                 self.full_reconcile("watcher reported lost events");
                 next_reconcile = Instant::now() + self.opts.reconcile_interval;
@@ -256,7 +375,7 @@ impl Context {
 
     /// Gathers events until [`DEBOUNCE`] passes quietly or the batch is
     /// [`MAX_BATCH_DELAY`] old. Returns false when the channel closed.
-    fn collect(&self, rx: &Receiver<Event>, batch: &mut Batch) -> bool {
+    fn collect(&self, rx: &Receiver<Msg>, batch: &mut Batch) -> bool {
         let started = Instant::now();
         loop {
             let left = MAX_BATCH_DELAY.saturating_sub(started.elapsed());
@@ -264,9 +383,9 @@ impl Context {
                 return true;
             }
             match rx.recv_timeout(DEBOUNCE.min(left)) {
-                Ok(event) => self.add(batch, event),
+                Ok(Msg::Event(event)) => self.add(batch, event),
                 Err(RecvTimeoutError::Timeout) => return true,
-                Err(RecvTimeoutError::Disconnected) => return false,
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return false,
             }
         }
     }
@@ -291,7 +410,9 @@ impl Context {
                     return;
                 }
                 for path in event.paths {
-                    if self.relevant(&path) {
+                    if path == self.root {
+                        batch.root = true;
+                    } else if self.relevant(&path) {
                         batch.paths.insert(path);
                     }
                 }
@@ -313,8 +434,20 @@ impl Context {
         !rel.split('/').any(Filter::skips_name) && !self.opts.filter.ignores(&rel)
     }
 
-    fn apply(&self, batch: &Batch) {
+    fn apply(&mut self, batch: &Batch) {
         let _span = tracing::info_span!("batch", paths = batch.paths.len()).entered();
+        if let Err(why) = corpus::root_available(&self.root) {
+            // Events of a corpus folder being removed: deleting their
+            // documents would empty the index for what is most likely a
+            // mistake. The check brings everything back when it returns.
+            self.stats.set_corpus_error(&self.root, Some(why));
+            return;
+        }
+        if self.retry.is_some() || self.writer.status().needs_refill() {
+            // A full reconciliation is owed anyway and covers this batch.
+            self.full_reconcile("an earlier commit failed");
+            return;
+        }
         let result = self.index.state().and_then(|state| {
             let (entries, deletes) = self.plan(&batch.paths, &state);
             let opts = Options {
@@ -349,6 +482,7 @@ impl Context {
                 for p in &report.problems {
                     tracing::warn!(problem = %p, "problem");
                 }
+                self.update_file_problems(batch, report.problems);
             }
             Err(e) => {
                 tracing::error!(error = %e, "applying a batch failed; running a full reconciliation");
@@ -424,7 +558,90 @@ impl Context {
             .collect()
     }
 
-    fn full_reconcile(&self, why: &str) {
+    /// Replaces the file problems of the batch's paths (and of what is
+    /// under them) with the ones this batch found.
+    fn update_file_problems(&self, batch: &Batch, found: Vec<Problem>) {
+        let rels: Vec<String> = batch
+            .paths
+            .iter()
+            .filter_map(|p| p.strip_prefix(&self.root).ok())
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .collect();
+        let mut map = self
+            .stats
+            .problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.retain(|path, _| {
+            !rels
+                .iter()
+                .any(|r| path == r || path.starts_with(&format!("{r}/")))
+        });
+        for p in found.into_iter().filter(is_file_problem) {
+            map.entry(p.path.clone()).or_default().push(p);
+        }
+        // A document replaced by a link to nothing is not a deletion the
+        // author meant; say so (as a full reconciliation's listing does).
+        for (path, rel) in batch.paths.iter().zip(&rels) {
+            let dangling = path.symlink_metadata().is_ok() && std::fs::metadata(path).is_err();
+            if dangling && self.opts.filter.is_document(rel) {
+                map.entry(rel.clone()).or_default().push(Problem::warning(
+                    rel,
+                    None,
+                    "unreadable",
+                    "symbolic link to a file that does not exist",
+                ));
+            }
+        }
+    }
+
+    /// Whether the corpus folder and the index folder are still there;
+    /// watches the corpus again (and reconciles) when its folder came back.
+    fn check(&mut self) {
+        match corpus::root_available(&self.root) {
+            Err(why) => self.stats.set_corpus_error(&self.root, Some(why)),
+            Ok(()) => {
+                let id = root_identity(&self.root);
+                if self.stats.corpus_error().is_some() || id != self.root_id {
+                    self.rewatch();
+                    self.full_reconcile("the corpus folder is back");
+                }
+            }
+        }
+        if !self.index.on_disk() && self.retry.is_none() {
+            self.full_reconcile("the index folder is missing");
+        }
+    }
+
+    /// A new notify watcher on the corpus folder as it is now: inotify's
+    /// watches died with the old folder.
+    fn rewatch(&mut self) {
+        drop(self.watcher.take());
+        match open_watcher(&self.root, &self.opts, self.tx.clone(), &self.stats) {
+            Ok(w) => {
+                self.watcher = Some(w);
+                self.root_id = root_identity(&self.root);
+                self.stats.set_corpus_error(&self.root, None);
+                tracing::info!(corpus = %self.root.display(), "watching the corpus folder again");
+            }
+            Err(e) => self.stats.set_corpus_error(&self.root, Some(e.to_string())),
+        }
+    }
+
+    /// Schedules a full reconciliation after the current backoff.
+    fn failed(&mut self) {
+        let wait = match self.retry {
+            None => FIRST_RETRY_BACKOFF,
+            Some((_, last)) => (last * 2).min(MAX_RETRY_BACKOFF),
+        };
+        tracing::warn!(
+            retry_in_ms = wait.as_millis() as u64,
+            "will retry a full reconciliation"
+        );
+        self.retry = Some((Instant::now() + wait, wait));
+    }
+
+    fn full_reconcile(&mut self, why: &str) {
         tracing::info!(reason = why, "full reconciliation");
         let opts = Options {
             max_file_bytes: self.opts.max_file_bytes,
@@ -437,11 +654,22 @@ impl Context {
             &self.opts.filter,
             &opts,
         ) {
-            Ok(_) => {
+            Ok(report) => {
                 self.stats.reconciles.fetch_add(1, Ordering::Relaxed);
+                self.stats.set_file_problems(report.problems);
+                self.stats.set_corpus_error(&self.root, None);
+                if self.retry.take().is_some() {
+                    tracing::info!("recovered: the index matches the corpus again");
+                }
                 self.committed();
             }
-            Err(e) => tracing::error!(error = %e, "reconciliation failed"),
+            Err(IndexError::CorpusUnavailable(e)) => {
+                self.stats.set_corpus_error(&self.root, Some(e))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reconciliation failed");
+                self.failed();
+            }
         }
     }
 

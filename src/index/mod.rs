@@ -11,8 +11,13 @@ pub mod writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use tantivy::directory::MmapDirectory;
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, FileSlice, Lock, MmapDirectory, WatchCallback,
+    WatchHandle, WritePtr, META_LOCK,
+};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
@@ -47,6 +52,76 @@ pub enum IndexError {
     /// The writer thread is gone.
     #[error("the index writer has stopped")]
     WriterGone,
+    /// The index on disk cannot be written now (disk full, read-only, folder
+    /// deleted); the writer recovers by itself once the cause is gone.
+    #[error("the index cannot be written: {0}")]
+    Unwritable(String),
+    /// The corpus folder is missing or cannot be listed; nothing is deleted
+    /// from the index until it is back.
+    #[error("{0}; the index is kept as it was")]
+    CorpusUnavailable(String),
+}
+
+/// The index folder: tantivy's `MmapDirectory`, except that readers may
+/// open an index on a folder that cannot be written (read-only mount,
+/// another user's files). tantivy's readers take the meta lock, a file they
+/// create and lock, only so a writer's garbage collection cannot delete the
+/// segment files they are about to open; where no file can be written there
+/// is no such writer, and the lock is not needed.
+#[derive(Clone, Debug)]
+struct IndexDirectory(MmapDirectory);
+
+impl IndexDirectory {
+    fn open(dir: &Path) -> Result<IndexDirectory, IndexError> {
+        MmapDirectory::open(dir)
+            .map(IndexDirectory)
+            .map_err(|e| IndexError::Tantivy(e.into()))
+    }
+}
+
+impl Directory for IndexDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+    fn open_read(&self, path: &Path) -> Result<FileSlice, OpenReadError> {
+        self.0.open_read(path)
+    }
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.0.delete(path)
+    }
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.0.open_write(path)
+    }
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+    fn sync_directory(&self) -> std::io::Result<()> {
+        self.0.sync_directory()
+    }
+    fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.0.watch(callback)
+    }
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        match self.0.acquire_lock(lock) {
+            Err(LockError::IoError(e))
+                if lock.filepath == META_LOCK.filepath
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ReadOnlyFilesystem
+                            | std::io::ErrorKind::PermissionDenied
+                    ) =>
+            {
+                Ok(DirectoryLock::from(Box::new(())))
+            }
+            other => other,
+        }
+    }
 }
 
 /// Opens the index in `dir`, or creates it there; `true` when created.
@@ -54,7 +129,7 @@ fn open_or_create(
     dir: &Path,
     schema: &tantivy::schema::Schema,
 ) -> Result<(Index, bool), IndexError> {
-    let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Tantivy(e.into()))?;
+    let directory = IndexDirectory::open(dir)?;
     if Index::exists(&directory).map_err(|e| IndexError::Tantivy(e.into()))? {
         let index = Index::open(directory)?;
         if index.schema() != *schema {
@@ -105,6 +180,8 @@ pub struct BatonIndex {
     pub analyzer: Analyzer,
     /// Set when this open rebuilt the index from empty (new, or fingerprint changed).
     pub rebuilt: bool,
+    /// The folder holding the tantivy files (`<data>/index`).
+    pub dir: PathBuf,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -150,7 +227,11 @@ impl BatonIndex {
             }
         };
         rebuilt |= created;
-        std::fs::write(&fp_path, &fingerprint).map_err(io_err(&fp_path))?;
+        if !current || rebuilt {
+            // Only written when it changes, so a read-only data folder holding
+            // a current index can still be opened and served.
+            std::fs::write(&fp_path, &fingerprint).map_err(io_err(&fp_path))?;
+        }
         let analyzer = Analyzer::for_schema(schema);
         index.tokenizers().register(
             TOKENIZER_NAME,
@@ -168,7 +249,29 @@ impl BatonIndex {
             schema: schema.clone(),
             analyzer,
             rebuilt,
+            dir,
         })
+    }
+
+    /// Whether the index files are where they should be (`meta.json` exists).
+    pub fn on_disk(&self) -> bool {
+        self.dir.join("meta.json").is_file()
+    }
+
+    /// Creates a fresh, empty index in [`BatonIndex::dir`] after the folder
+    /// was deleted under us. The reader keeps serving the old segments (their
+    /// files stay mapped) until the next commit reloads it.
+    pub fn recreate_on_disk(&self) -> Result<(), IndexError> {
+        std::fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        let directory = IndexDirectory::open(&self.dir)?;
+        if !Index::exists(&directory).map_err(|e| IndexError::Tantivy(e.into()))? {
+            Index::create(
+                directory,
+                self.index.schema(),
+                self.index.settings().clone(),
+            )?;
+        }
+        Ok(())
     }
 
     /// Number of documents currently searchable.

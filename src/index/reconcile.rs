@@ -65,8 +65,16 @@ pub fn reconcile_filtered(
 ) -> Result<Report, IndexError> {
     let started = Instant::now();
     let _span = tracing::info_span!("reconcile", corpus = %root.display()).entered();
+    corpus::root_available(root).map_err(IndexError::CorpusUnavailable)?;
     let (entries, listing_problems) = corpus::list_under(root, root, filter);
-    let state = index.state()?;
+    // After the index folder was recreated empty the reader still shows the
+    // old segments: compare with nothing, so every document is sent again.
+    let refill = writer.status().needs_refill();
+    let state = if refill {
+        HashMap::new()
+    } else {
+        index.state()?
+    };
     let present: HashSet<_> = entries.iter().map(|e| &e.id).collect();
     let deletes: Vec<DocId> = state
         .keys()
@@ -83,6 +91,9 @@ pub fn reconcile_filtered(
         Trust::SizeAndMtime,
         opts,
     )?;
+    if refill {
+        writer.status().refilled();
+    }
     report.problems.extend(listing_problems);
     report.seconds = started.elapsed().as_secs_f64();
     tracing::info!(

@@ -5,8 +5,18 @@
 //! channel. The thread commits on request, or by itself once commands stop
 //! arriving for [`IDLE_COMMIT`], then reloads the shared reader, so searches
 //! never wait for it.
+//!
+//! A failed commit (disk full, read-only data folder, index folder deleted)
+//! never leaves the writer poisoned: the thread drops tantivy's writer,
+//! recreates the index folder if it vanished, opens a new writer, and
+//! reports the failure in [`WriterStatus`] until a commit succeeds again.
+//! The uncommitted changes are gone from memory, but not forgotten: the
+//! corpus still holds them, and the watcher retries a full reconciliation
+//! (which re-sends whatever the index lacks) with backoff.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -55,28 +65,117 @@ pub enum Command {
     Commit(Sender<Result<CommitStats, IndexError>>),
 }
 
+/// Whether the index can be written, shared with health checks.
+#[derive(Debug, Default)]
+pub struct WriterStatus {
+    error: Mutex<Option<String>>,
+    failures: AtomicU64,
+    refill: AtomicBool,
+}
+
+impl WriterStatus {
+    /// Why the last commit (or opening the writer) failed; `None` once a commit succeeded.
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Failed commits since start.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Set when the index folder was recreated empty: the next full
+    /// reconciliation must send every document, whatever the reader shows.
+    pub fn needs_refill(&self) -> bool {
+        self.refill.load(Ordering::Relaxed)
+    }
+
+    /// A full reconciliation re-sent everything and committed.
+    pub fn refilled(&self) {
+        self.refill.store(false, Ordering::Relaxed);
+    }
+
+    /// Records a failure; the first one since the last success is kept, as
+    /// the later ones (a writer killed by it) are its consequences.
+    fn failed(&self, e: &IndexError) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        self.error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| describe(e));
+    }
+
+    fn succeeded(&self) {
+        *self.error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// What an operator needs from a write failure, without the data folder's
+/// paths (health is readable without a token); the log has the details.
+/// tantivy wraps I/O errors in strings, so the cause is recognised by text.
+fn describe(e: &IndexError) -> String {
+    let text = format!("{e:?} {e}");
+    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    if has(&["StorageFull", "No space left"]) {
+        "no space left on the device holding the data folder".into()
+    } else if has(&["FileTooLarge", "File too large"]) {
+        "file too large: a file-size limit stops the index from growing".into()
+    } else if has(&["ReadOnlyFilesystem", "Read-only file system"]) {
+        "the data folder is on a read-only file system".into()
+    } else if has(&["PermissionDenied", "Permission denied"]) {
+        "permission denied writing the data folder".into()
+    } else if let IndexError::Unwritable(why) = e {
+        why.clone()
+    } else {
+        "the index cannot be written (details in the log)".into()
+    }
+}
+
 /// Handle to the writer thread. Dropping it commits pending work and stops it.
 pub struct Writer {
     tx: Option<Sender<Command>>,
     thread: Option<JoinHandle<()>>,
+    status: Arc<WriterStatus>,
+}
+
+/// Opens tantivy's writer, recreating the index folder first if it vanished.
+fn open_writer(index: &BatonIndex, status: &WriterStatus) -> Result<IndexWriter, IndexError> {
+    if !index.on_disk() {
+        tracing::warn!(path = %index.dir.display(), "the index folder is gone; recreating it, and refilling it from the corpus");
+        index.recreate_on_disk()?;
+        status.refill.store(true, Ordering::Relaxed);
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4);
+    let writer: IndexWriter = index
+        .index
+        .writer_with_num_threads(threads, WRITER_MEMORY_BYTES)?;
+    writer.set_merge_policy(Box::new(merge_policy()));
+    Ok(writer)
 }
 
 impl Writer {
-    /// Starts the writer thread for `index`.
+    /// Starts the writer thread for `index`. When the index cannot be
+    /// written (read-only data folder) the thread still starts, reports
+    /// the error in [`Writer::status`] and fails commits until it can.
     pub fn start(index: &BatonIndex) -> Result<Writer, IndexError> {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            .clamp(1, 4);
-        let writer: IndexWriter = index
-            .index
-            .writer_with_num_threads(threads, WRITER_MEMORY_BYTES)?;
-        writer.set_merge_policy(Box::new(merge_policy()));
+        let status = Arc::new(WriterStatus::default());
+        let writer = match open_writer(index, &status) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::error!(error = %e, "the index cannot be written; serving it read-only until it can");
+                status.failed(&e);
+                None
+            }
+        };
         let (tx, rx) = mpsc::channel();
         let index = index.clone();
+        let thread_status = status.clone();
         let thread = std::thread::Builder::new()
             .name("baton-writer".into())
-            .spawn(move || run(writer, index, rx))
+            .spawn(move || run(writer, index, rx, &thread_status))
             .map_err(|e| IndexError::Io {
                 path: "writer thread".into(),
                 source: e,
@@ -84,7 +183,13 @@ impl Writer {
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
+            status,
         })
+    }
+
+    /// Whether the index can be written now.
+    pub fn status(&self) -> &WriterStatus {
+        &self.status
     }
 
     /// A sender for other producers.
@@ -127,63 +232,171 @@ impl Drop for Writer {
     }
 }
 
-fn run(mut writer: IndexWriter, index: BatonIndex, rx: Receiver<Command>) {
-    let mut stats = CommitStats::default();
+/// The writer thread's state: tantivy's writer when there is one, what is
+/// pending since the last commit, and whether some of it was dropped.
+struct Thread<'a> {
+    writer: Option<IndexWriter>,
+    index: BatonIndex,
+    status: &'a WriterStatus,
+    stats: CommitStats,
+    /// Changes were received while no writer could be opened: the next
+    /// commit must fail, or it would report them as committed.
+    dropped: bool,
+}
+
+fn run(
+    writer: Option<IndexWriter>,
+    index: BatonIndex,
+    rx: Receiver<Command>,
+    status: &WriterStatus,
+) {
+    let fields = index.fields.clone();
+    let mut t = Thread {
+        writer,
+        index,
+        status,
+        stats: CommitStats::default(),
+        dropped: false,
+    };
     loop {
-        let cmd = if stats == CommitStats::default() {
+        let cmd = if t.stats == CommitStats::default() {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
         } else {
             rx.recv_timeout(IDLE_COMMIT)
         };
         match cmd {
             Ok(Command::Upsert(doc)) => {
-                writer.delete_term(Term::from_field_text(
-                    index.fields.id,
-                    doc.doc_id().as_str(),
-                ));
-                if let Err(e) = writer.add_document(fields::to_tantivy(&doc, &index.fields)) {
-                    tracing::error!(id = %doc.doc_id(), error = %e, "cannot add document");
+                t.stats.upserts += 1;
+                let Some(writer) = t.writer() else { continue };
+                writer.delete_term(Term::from_field_text(fields.id, doc.doc_id().as_str()));
+                if let Err(e) = writer.add_document(fields::to_tantivy(&doc, &fields)) {
+                    // "The writer was killed": the cause is the error its
+                    // worker thread died of, which committing returns.
+                    let cause = writer.commit().err().unwrap_or(e);
+                    tracing::error!(id = %doc.doc_id(), error = %cause, "cannot add document");
+                    t.status.failed(&cause.into());
+                    t.writer = None;
+                    t.dropped = true;
                 }
-                stats.upserts += 1;
             }
             Ok(Command::Delete(id)) => {
-                writer.delete_term(Term::from_field_text(index.fields.id, id.as_str()));
-                stats.deletes += 1;
+                t.stats.deletes += 1;
+                if let Some(writer) = t.writer() {
+                    writer.delete_term(Term::from_field_text(fields.id, id.as_str()));
+                }
             }
             Ok(Command::Commit(reply)) => {
-                let result = commit(&mut writer, &index, &stats);
-                stats = CommitStats::default();
-                let _ = reply.send(result);
+                let _ = reply.send(t.commit());
             }
             Err(RecvTimeoutError::Timeout) => {
-                if let Err(e) = commit(&mut writer, &index, &stats) {
+                if let Err(e) = t.commit() {
                     tracing::error!(error = %e, "background commit failed");
                 }
-                stats = CommitStats::default();
             }
             Err(RecvTimeoutError::Disconnected) => {
-                if stats != CommitStats::default() {
-                    if let Err(e) = commit(&mut writer, &index, &stats) {
+                if t.stats != CommitStats::default() {
+                    if let Err(e) = t.commit() {
                         tracing::error!(error = %e, "final commit failed");
                     }
                 }
-                let _ = writer.wait_merging_threads();
+                if let Some(writer) = t.writer.take() {
+                    let _ = writer.wait_merging_threads();
+                }
                 return;
             }
         }
     }
 }
 
-fn commit(
-    writer: &mut IndexWriter,
-    index: &BatonIndex,
-    stats: &CommitStats,
-) -> Result<CommitStats, IndexError> {
-    let started = Instant::now();
-    let _span =
-        tracing::info_span!("commit", upserts = stats.upserts, deletes = stats.deletes).entered();
-    writer.commit()?;
-    index.reader.reload()?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
-    Ok(stats.clone())
+impl Thread<'_> {
+    /// tantivy's writer, opened again if the last one was dropped; `None`
+    /// (and the pending changes marked dropped) while it cannot be opened.
+    fn writer(&mut self) -> Option<&mut IndexWriter> {
+        if self.writer.is_none() && !self.reopen() {
+            self.dropped = true;
+        }
+        self.writer.as_mut()
+    }
+
+    /// Opens a new tantivy writer (recreating a vanished index folder);
+    /// false, with the error recorded, when that fails.
+    fn reopen(&mut self) -> bool {
+        match open_writer(&self.index, self.status) {
+            Ok(w) => {
+                tracing::info!("index writer reopened");
+                self.writer = Some(w);
+                true
+            }
+            Err(e) => {
+                self.status.failed(&e);
+                false
+            }
+        }
+    }
+
+    /// Commits and reloads the reader; on failure drops tantivy's writer
+    /// (its state after a failed commit is not to be trusted) so the next
+    /// command starts from the last good commit.
+    fn commit(&mut self) -> Result<CommitStats, IndexError> {
+        let stats = std::mem::take(&mut self.stats);
+        let result = self.try_commit(&stats);
+        self.dropped = false;
+        match &result {
+            Ok(_) => self.status.succeeded(),
+            Err(e) => {
+                tracing::error!(error = %e, upserts = stats.upserts, deletes = stats.deletes, "commit failed; the changes stay in the corpus and are retried");
+                self.status.failed(e);
+                // Reopen now rather than on the next command, so a vanished
+                // index folder is recreated (and flagged for a refill) before
+                // the retry's reconciliation looks at it.
+                self.writer = None;
+                self.reopen();
+            }
+        }
+        result
+    }
+
+    fn try_commit(&mut self, stats: &CommitStats) -> Result<CommitStats, IndexError> {
+        let started = Instant::now();
+        let _span = tracing::info_span!("commit", upserts = stats.upserts, deletes = stats.deletes)
+            .entered();
+        if !self.index.on_disk() {
+            return Err(IndexError::Unwritable(
+                "the index folder was deleted; rebuilding it from the corpus".into(),
+            ));
+        }
+        if self.dropped {
+            return Err(IndexError::Unwritable(
+                "changes were dropped: no index writer could take them".into(),
+            ));
+        }
+        let Some(writer) = self.writer() else {
+            return Err(IndexError::Unwritable(
+                "no index writer could be opened".into(),
+            ));
+        };
+        writer.commit()?;
+        self.index.reader.reload()?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
+        Ok(stats.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_failures_are_described_without_paths() {
+        let io = |kind, msg: &str| IndexError::Io {
+            path: "/srv/baton/.baton/index".into(),
+            source: std::io::Error::new(kind, msg.to_string()),
+        };
+        let full = describe(&io(std::io::ErrorKind::StorageFull, "x"));
+        assert!(full.contains("no space left"), "{full}");
+        let ro = describe(&io(std::io::ErrorKind::ReadOnlyFilesystem, "x"));
+        assert!(ro.contains("read-only"), "{ro}");
+        let other = describe(&io(std::io::ErrorKind::Other, "boom"));
+        assert!(!other.contains("/srv"), "{other}");
+    }
 }

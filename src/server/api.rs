@@ -275,8 +275,15 @@ pub async fn problems(
 /// Service health.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HealthResponse {
-    /// `ok`, or `starting` until the first reconciliation is done.
+    /// `ok`; `starting` until the first reconciliation is done; `degraded`
+    /// while `index_error` or `corpus_error` is set (searches still answer).
     pub status: String,
+    /// Why the index cannot be updated now (disk full, read-only data
+    /// folder, index folder deleted); `null` when it can.
+    pub index_error: Option<String>,
+    /// Why the corpus folder cannot be followed now (missing, unreadable);
+    /// `null` when it can. The index is kept as it was meanwhile.
+    pub corpus_error: Option<String>,
     /// Searchable documents.
     pub docs: u64,
     /// Problems recorded against corpus files.
@@ -313,8 +320,16 @@ pub async fn health(
     })
     .await?;
     let ready = state.ready.load(Ordering::Relaxed);
+    let (index_error, corpus_error) = (state.index_error(), state.corpus_error());
+    let status = match (ready, index_error.is_some() || corpus_error.is_some()) {
+        (false, _) => "starting",
+        (true, true) => "degraded",
+        (true, false) => "ok",
+    };
     Ok(Json(HealthResponse {
-        status: if ready { "ok" } else { "starting" }.into(),
+        status: status.into(),
+        index_error,
+        corpus_error,
         docs,
         problems,
         last_commit: state.last_commit().map(|t| t.to_rfc3339()),

@@ -39,6 +39,12 @@ pub struct Gauges {
     pub watcher_events: u64,
     /// 1 once the first reconciliation finished.
     pub ready: bool,
+    /// Whether the index can be written now (no `index_error`).
+    pub index_writable: bool,
+    /// Whether the corpus folder can be followed now (no `corpus_error`).
+    pub corpus_available: bool,
+    /// Failed index commits since start (disk full, read-only, folder deleted).
+    pub commit_failures: u64,
 }
 
 impl Metrics {
@@ -141,6 +147,27 @@ impl Metrics {
             "1 once the first reconciliation finished.",
             "gauge",
             if g.ready { 1.0 } else { 0.0 },
+        );
+        gauge(
+            &mut out,
+            "baton_index_writable",
+            "1 while the index can be written (0: see index_error in /api/health).",
+            "gauge",
+            if g.index_writable { 1.0 } else { 0.0 },
+        );
+        gauge(
+            &mut out,
+            "baton_corpus_available",
+            "1 while the corpus folder can be followed (0: see corpus_error in /api/health).",
+            "gauge",
+            if g.corpus_available { 1.0 } else { 0.0 },
+        );
+        gauge(
+            &mut out,
+            "baton_index_commit_failures_total",
+            "Failed index commits (disk full, read-only data folder, index folder deleted).",
+            "counter",
+            g.commit_failures as f64,
         );
         out
     }

@@ -156,15 +156,32 @@ impl AppState {
     pub fn problems_for(&self, viewer: &Viewer) -> Result<Vec<Problem>, ApiError> {
         let mut problems = self.index.problems_for(viewer)?;
         let policy = &self.index.schema.visibility;
-        problems.extend(
-            self.listing_problems
+        // Once the watcher runs it keeps the file problems current.
+        let files = match self.watch_stats() {
+            Some(stats) => stats.file_problems(),
+            None => self
+                .listing_problems
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .filter(|p| viewer.can_see(&policy.for_path(&p.path).terms()))
-                .cloned(),
+                .clone(),
+        };
+        problems.extend(
+            files
+                .into_iter()
+                .filter(|p| viewer.can_see(&policy.for_path(&p.path).terms())),
         );
         Ok(problems)
+    }
+
+    /// Why the index cannot be written now (disk full, read-only, folder
+    /// deleted), if it cannot; searches keep answering from what it holds.
+    pub fn index_error(&self) -> Option<String> {
+        self.writer.status().error()
+    }
+
+    /// Why the corpus folder cannot be followed now, if it cannot.
+    pub fn corpus_error(&self) -> Option<String> {
+        self.watch_stats().and_then(|s| s.corpus_error())
     }
 
     fn watch_stats(&self) -> Option<Arc<watch::WatchStats>> {
@@ -203,6 +220,9 @@ impl AppState {
             commit_lag_seconds: self.lag_ms() as f64 / 1000.0,
             watcher_events: load(|s| s.events.load(Ordering::Relaxed)),
             ready: self.ready.load(Ordering::Relaxed),
+            index_writable: self.index_error().is_none(),
+            corpus_available: self.corpus_error().is_none(),
+            commit_failures: self.writer.status().failures(),
         };
         Ok(self.metrics.render(&gauges))
     }
@@ -467,7 +487,16 @@ fn start_up(state: &AppState, settings: Settings) {
         &state.corpus,
         settings.watch,
     ) {
-        Ok(handle) => *state.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle),
+        Ok(handle) => {
+            handle.stats.set_file_problems(
+                state
+                    .listing_problems
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+            );
+            *state.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle)
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot watch the corpus; changes are picked up only on restart")
         }

@@ -32,7 +32,9 @@ pub fn write_error(e: WriteBackError) -> ApiError {
 }
 
 /// Indexes `bytes` as the new content of `id` and commits, so the next
-/// search sees it; the watcher's later event finds the same hash and does nothing.
+/// search sees it; the watcher's later event finds the same hash and does
+/// nothing. A commit that fails (disk full, read-only data folder) is logged,
+/// not returned: the write itself happened.
 pub fn reindex(
     state: &AppState,
     id: &DocId,
@@ -47,7 +49,12 @@ pub fn reindex(
     // the watcher's event for this write finds nothing to do.
     crate::document::attach_transcript(&state.corpus, &mut doc);
     state.writer.upsert(doc)?;
-    state.writer.commit()?;
+    if let Err(e) = state.writer.commit() {
+        // The corpus file, the truth, is already written: the caller's write
+        // succeeded. The index catches up once it can be written again
+        // (`index_error` in /api/health says why it cannot now).
+        tracing::error!(id = %id, error = %e, "saved to the corpus, but the index cannot be updated now");
+    }
     Ok(())
 }
 
