@@ -410,7 +410,10 @@ fn secrets_never_reach_the_logs_or_the_data_folder() {
         "log too thin: {text}"
     );
     assert!(text.lines().count() > 10, "{text}");
-    assert!(!text.contains("querytextprobe"), "query strings are not logged");
+    assert!(
+        !text.contains("querytextprobe"),
+        "query strings are not logged"
+    );
     for secret in [&editor, &admin, &wrong.to_string()] {
         let leaks: Vec<&str> = text
             .lines()
