@@ -133,7 +133,7 @@ window.addEventListener('baton:auth-required', (event) => {
     if (current && current.destroy) current.destroy();
     current = null;
     render();
-    refreshProblems();
+    refreshHealth();
     showSignout();
   });
   if (current && current.destroy) current.destroy();
@@ -152,18 +152,30 @@ function showSignout() {
   nav.after(btn);
 }
 
-async function refreshProblems() {
+/** The header's problems count, and a notice while the service is degraded. */
+async function refreshHealth() {
   try {
     const health = await api.health();
     const link = document.querySelector('.problems-link');
     const n = Number(health.problems) || 0;
     document.getElementById('problem-count').textContent = String(n);
     link.hidden = n === 0;
+    showDegraded(health);
   } catch { /* the header works without it */ }
+}
+
+/** Says why searches may be stale (`/api/health` status `degraded`). */
+function showDegraded(health) {
+  document.getElementById('health-notice')?.remove();
+  const reasons = [];
+  if (health.index_error) reasons.push(h('p', null, t('degradedIndex'), String(health.index_error)));
+  if (health.corpus_error) reasons.push(h('p', null, t('degradedCorpus'), String(health.corpus_error)));
+  if (!reasons.length) return;
+  document.querySelector('header.topbar').after(h('div', { id: 'health-notice', class: 'notice health-notice', role: 'status' }, ...reasons));
 }
 
 applyStatic();
 render();
-refreshProblems();
+refreshHealth();
 showSignout();
 window.__batonReady = true;

@@ -795,6 +795,43 @@ async fn injection_vectors_are_inert_on_every_page() {
     .await;
 }
 
+/// When the corpus folder disappears the service keeps serving its index
+/// and every page says why results may be stale.
+#[tokio::test]
+async fn a_degraded_service_says_so_on_its_pages() {
+    let s = start_bundled(&[], |_| {});
+    let corpus = s.corpus.corpus.clone();
+    let moved = corpus.with_extension("away");
+    std::fs::rename(&corpus, &moved).expect("move the corpus away");
+    let started = Instant::now();
+    while s.json("/api/health")["status"] != "degraded" {
+        assert!(started.elapsed() < WAIT, "health never said degraded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    with_browser("degraded", &s, |p| async move {
+        p.open("/?q=ORA-01555").await?;
+        let notice = p
+            .wait(
+                "the notice",
+                "const n = document.getElementById('health-notice'); return n && n.textContent",
+            )
+            .await?;
+        ensure!(
+            notice.as_str().unwrap_or("").contains("文件資料夾"),
+            "{notice}"
+        );
+        let hits = wait_results(&p, "ORA-01555").await?;
+        ensure!(
+            hits.iter()
+                .any(|h| h["href"] == format!("/doc/{EOD_RUNBOOK}")),
+            "still serving: {hits:?}"
+        );
+        Ok(())
+    })
+    .await;
+    std::fs::rename(&moved, &corpus).expect("move the corpus back");
+}
+
 #[tokio::test]
 async fn training_segments_open_the_recording_at_their_time() {
     let s = server();
