@@ -17,10 +17,18 @@ use serde_json::{json, Map, Value};
 /// that the whole file runs in a few seconds in a debug build.
 const CASES: u32 = 256;
 
+/// The seed of every run, so CI checks the same inputs each time.
+const SEED: u64 = 0x0ba7_0ba7;
+
+/// `cases` cases from [`SEED`]; `PROPTEST_CASES` and `PROPTEST_RNG_SEED`
+/// override them for a longer or different local run.
 fn config(cases: u32) -> Config {
+    fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok().and_then(|v| v.parse().ok())
+    }
     Config {
-        cases,
-        rng_seed: RngSeed::Fixed(0x0ba7_0ba7),
+        cases: env("PROPTEST_CASES").unwrap_or(cases),
+        rng_seed: RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(SEED)),
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions",
         ))),
@@ -173,8 +181,8 @@ fn yaml_scalar() -> impl Strategy<Value = String> {
     ]
 }
 
-/// One top-level YAML entry, in the shapes the corpus uses.
-fn yaml_entry() -> impl Strategy<Value = String> {
+/// One top-level YAML entry, in the shapes the corpus uses, and its key.
+fn yaml_entry() -> impl Strategy<Value = (String, String)> {
     let comment = prop_oneof![3 => Just(String::new()), 1 => Just("  # 註解".to_string())];
     (
         key(),
@@ -186,7 +194,7 @@ fn yaml_entry() -> impl Strategy<Value = String> {
         .prop_map(|(k, shape, items, comment, indent)| {
             let pad = " ".repeat(indent);
             let first = items.first().cloned().unwrap_or_default();
-            match shape {
+            let text = match shape {
                 0 => format!("{k}: {first}{comment}\n"),
                 1 => format!("{k}: [{}]{comment}\n", items.join(", ")),
                 2 => {
@@ -210,23 +218,26 @@ fn yaml_entry() -> impl Strategy<Value = String> {
                 5 => format!("{k}:\n  sub: {first}\n  other: [a]\n"),
                 6 => format!("\"{k}\": {first}\n"),
                 _ => format!("{k}:\n"),
-            }
+            };
+            (k, text)
         })
 }
 
-/// One TOML item: key-value, multi-line array, table or array of tables.
-fn toml_entry() -> impl Strategy<Value = String> {
+/// One TOML item (key-value, multi-line array, table or array of tables)
+/// and its key.
+fn toml_entry() -> impl Strategy<Value = (String, String)> {
     (key(), 0..6u8, prop::collection::vec(word(), 0..3)).prop_map(|(k, shape, items)| {
         let quoted: Vec<String> = items.iter().map(|i| json!(i).to_string()).collect();
         let first = quoted.first().cloned().unwrap_or_else(|| "\"\"".into());
-        match shape {
+        let text = match shape {
             0 => format!("{k} = {first}\n"),
             1 => format!("{k} = [{}]  # 註解\n", quoted.join(", ")),
             2 => format!("{k} = [\n  {},\n]\n", quoted.join(",\n  ")),
             3 => format!("\n[[{k}]]\nat = \"00:01:02\"\nlabel = {first}\n"),
             4 => format!("\n[{k}]\nsub = {first}\n"),
             _ => format!("{k} = '''\n{}\n'''\n", items.join("\n")),
-        }
+        };
+        (k, text)
     })
 }
 
@@ -241,12 +252,24 @@ fn body() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The entries of distinct keys (a duplicate key makes the file invalid, and
+/// the editor then rightly refuses it; malformed files come from mutations).
+fn unique_keys(entries: Vec<(String, String)>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    entries
+        .into_iter()
+        .filter(|(k, _)| seen.insert(k.clone()))
+        .map(|(_, text)| text)
+        .collect()
+}
+
 /// Whole documents: YAML, TOML or none; LF or CRLF; with or without a BOM;
 /// sometimes with one character changed to make them malformed.
 fn document() -> impl Strategy<Value = String> {
-    let yaml =
-        prop::collection::vec(yaml_entry(), 0..5).prop_map(|e| format!("---\n{}---\n", e.concat()));
+    let yaml = prop::collection::vec(yaml_entry(), 0..5)
+        .prop_map(|e| format!("---\n{}---\n", unique_keys(e).concat()));
     let toml = prop::collection::vec(toml_entry(), 0..5).prop_map(|e| {
+        let e = unique_keys(e);
         // Tables go last, as TOML requires for top-level keys to stay top-level.
         let (tables, kvs): (Vec<String>, Vec<String>) =
             e.into_iter().partition(|s| s.starts_with('\n'));
