@@ -51,7 +51,9 @@ fi
 # Rust panics on most of what ASan finds; ASan adds the C parts and unsafe).
 FUZZ=()
 SANITIZER_ARGS=()
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+# (Listed first: `grep -q` in a pipe under pipefail can fail on SIGPIPE.)
+TOOLCHAINS=$(rustup toolchain list 2>/dev/null || true)
+if grep -q '^nightly' <<<"$TOOLCHAINS"; then
     note "building with $(rustc +nightly --version)"
     if cargo +nightly fuzz build "${TARGET_DIR_ARGS[@]}" </dev/null; then
         FUZZ=(cargo +nightly fuzz)
