@@ -195,9 +195,23 @@ pub fn edit_document(
 
 /// Applies `edits` to the front matter of `text`, keeping every other byte.
 pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, WriteBackError> {
-    if let Some(rest) = text.strip_prefix(BOM) {
-        return apply_edits(rest, edits).map(|out| format!("{BOM}{out}"));
+    after_bom(text, |text| apply_edits_after_bom(text, edits))
+}
+
+/// Runs `edit` on `text` without its byte-order mark, and puts the mark back.
+/// Only one mark is taken off, as `document::parse` does: a second one is
+/// body text, and front matter written after it would not be found.
+fn after_bom(
+    text: &str,
+    edit: impl FnOnce(&str) -> Result<String, WriteBackError>,
+) -> Result<String, WriteBackError> {
+    match text.strip_prefix(BOM) {
+        Some(rest) => edit(rest).map(|out| format!("{BOM}{out}")),
+        None => edit(text),
     }
+}
+
+fn apply_edits_after_bom(text: &str, edits: &[Edit]) -> Result<String, WriteBackError> {
     let fm = front_matter::split(text);
     let before = match fm.format {
         Some(format) if !fm.unterminated => parse_raw(format, fm.raw)?,
@@ -212,7 +226,7 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, WriteBackError>
         }
     }
     // The shape did not allow line edits: rewrite the touched keys whole.
-    set_front_matter_keys(text, &finals_ref(&finals))
+    set_keys_after_bom(text, &finals_ref(&finals))
 }
 
 fn finals_ref(finals: &[(String, Value)]) -> Vec<(&str, Value)> {
@@ -610,10 +624,10 @@ pub fn set_front_matter_keys(
     text: &str,
     updates: &[(&str, Value)],
 ) -> Result<String, WriteBackError> {
-    if let Some(rest) = text.strip_prefix(BOM) {
-        // Keep a byte-order mark where it was; edit what follows it.
-        return set_front_matter_keys(rest, updates).map(|out| format!("{BOM}{out}"));
-    }
+    after_bom(text, |text| set_keys_after_bom(text, updates))
+}
+
+fn set_keys_after_bom(text: &str, updates: &[(&str, Value)]) -> Result<String, WriteBackError> {
     let fm = front_matter::split(text);
     if fm.unterminated {
         return Err(WriteBackError::UnsupportedFrontMatter(

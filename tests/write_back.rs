@@ -5,7 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use baton::write_back::{
-    content_etag, set_front_matter_keys, update_document, write_atomically, WriteBackError,
+    apply_edits, content_etag, set_front_matter_keys, update_document, write_atomically, Edit,
+    WriteBackError,
 };
 use serde_json::{json, Map, Value};
 
@@ -423,6 +424,27 @@ fn toml_inline_list_of_tables_becomes_sections_and_bom_is_kept() {
         front_matter(&out['\u{feff}'.len_utf8()..])["segments"],
         segments
     );
+}
+
+/// Found by the `front_matter_edit` fuzz target: a file starting with two
+/// byte-order marks got its new front matter after both, where the indexer
+/// (which skips one) does not look, so the tags written were invisible.
+#[test]
+fn fuzz_regression_second_bom_is_body_text() {
+    let text = "\u{feff}\u{feff}ags";
+    let want = "\u{feff}---\ntags: [日終批次]\n---\n\u{feff}ags";
+    let out = set_front_matter_keys(text, &[("tags", json!(["日終批次"]))]).expect("edit");
+    assert_eq!(out, want);
+    let edits = [Edit::Set {
+        key: "tags".into(),
+        value: json!(["日終批次"]),
+    }];
+    assert_eq!(apply_edits(text, &edits).expect("edit"), want);
+    let id = baton::DocId::parse("notes/x.md").unwrap();
+    let schema = baton::schema::Schema::load(None).unwrap();
+    let doc = baton::document::parse(id, &out, &schema);
+    assert_eq!(doc.meta["tags"], json!(["日終批次"]));
+    assert!(doc.problems.is_empty(), "{:?}", doc.problems);
 }
 
 #[test]
