@@ -190,18 +190,23 @@ impl Model {
                 continue;
             }
             let vpath = join(virt, n);
-            let real_path = match &self.nodes[&child] {
-                Node::Link(_) => match self.resolve(&child, 0) {
+            let is_link = matches!(self.nodes[&child], Node::Link(_));
+            let real_path = if is_link {
+                match self.resolve(&child, 0) {
                     Resolved::Corpus(c) => c,
                     _ => continue,
-                },
-                _ => child.clone(),
+                }
+            } else {
+                child.clone()
             };
             match self.nodes.get(&real_path) {
                 _ if real_path.is_empty() => {} // a link to the root loops
                 Some(Node::Dir) => {
-                    if stack.contains(&real_path) {
-                        continue; // walkdir reports the loop and does not descend
+                    // walkdir checks for loops only where it follows a
+                    // symlink: a followed folder that is one of the
+                    // ancestors is reported and not entered.
+                    if is_link && stack.contains(&real_path) {
+                        continue;
                     }
                     stack.push(real_path.clone());
                     self.walk(&vpath, &real_path, stack, out);
