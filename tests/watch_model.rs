@@ -33,8 +33,11 @@ use baton::search::{search, SearchRequest};
 use baton::watch::{self, WatchOptions};
 use common::TestCorpus;
 
-/// Seeds run by default: fixed, so CI is reproducible.
-const DEFAULT_SEEDS: [u64; 3] = [1, 2, 0xBA70];
+/// Seeds run by default, fixed so CI is reproducible, and whether each run
+/// makes symlinks: once the corpus holds one the watcher lists the whole
+/// corpus per batch, so runs without them are what test the per-path batches
+/// most corpora get.
+const DEFAULT_SEEDS: [(u64, bool); 4] = [(1, false), (2, false), (0xBA70, true), (3, true)];
 /// Sequences per seed by default; the index must converge after each.
 const DEFAULT_SEQUENCES: usize = 6;
 /// Operations per sequence by default.
@@ -285,10 +288,11 @@ struct Run {
     model: Model,
     log: Vec<String>,
     counter: u64,
+    symlinks: bool,
 }
 
 impl Run {
-    fn new(seed: u64) -> Run {
+    fn new(seed: u64, symlinks: bool) -> Run {
         let t = TestCorpus::empty();
         let root = t.corpus.canonicalize().unwrap();
         let outside = t.dir.path().canonicalize().unwrap().join("outside");
@@ -304,6 +308,7 @@ impl Run {
             model: Model::default(),
             log: Vec::new(),
             counter: 0,
+            symlinks,
         }
     }
 
@@ -381,6 +386,7 @@ impl Run {
             47..=53 => self.move_folder(),
             54..=56 => self.delete_folder(),
             57..=66 => self.atomic_save(),
+            67..=77 if !self.symlinks => self.create(),
             67..=72 => self.symlink_file(),
             73..=77 => self.symlink_dir(),
             78..=89 => self.ignored_file(),
@@ -729,8 +735,9 @@ impl Run {
             let _ = writeln!(log, "  {i:4} {l}");
         }
         panic!(
-            "watch model failed: seed {seed} (BATON_MODEL_SEED={seed}), after sequence {sequence}\n{why}\nop log:\n{log}",
-            seed = self.seed
+            "watch model failed: seed {seed} (BATON_MODEL_SEED={seed} BATON_MODEL_SYMLINKS={links}), after sequence {sequence}\n{why}\nop log:\n{log}",
+            seed = self.seed,
+            links = u8::from(self.symlinks)
         );
     }
 }
@@ -767,8 +774,8 @@ fn env_number(name: &str) -> Option<u64> {
 
 /// Builds an initial corpus, indexes it, starts the watcher, then runs
 /// `sequences` sequences of `ops` random operations, checking after each.
-fn run_seed(seed: u64, sequences: usize, ops: usize) {
-    let mut run = Run::new(seed);
+fn run_seed(seed: u64, symlinks: bool, sequences: usize, ops: usize) {
+    let mut run = Run::new(seed, symlinks);
     for _ in 0..8 {
         run.create();
     }
@@ -803,10 +810,13 @@ fn random_operation_sequences_converge() {
     let sequences = env_number("BATON_MODEL_SEQUENCES").map_or(DEFAULT_SEQUENCES, |n| n as usize);
     let ops = env_number("BATON_MODEL_OPS").map_or(DEFAULT_OPS, |n| n as usize);
     match env_number("BATON_MODEL_SEED") {
-        Some(seed) => run_seed(seed, sequences, ops),
+        Some(seed) => {
+            let symlinks = env_number("BATON_MODEL_SYMLINKS") != Some(0);
+            run_seed(seed, symlinks, sequences, ops)
+        }
         None => {
-            for seed in DEFAULT_SEEDS {
-                run_seed(seed, sequences, ops);
+            for (seed, symlinks) in DEFAULT_SEEDS {
+                run_seed(seed, symlinks, sequences, ops);
             }
         }
     }
@@ -885,4 +895,47 @@ fn the_model_follows_the_documented_policy() {
     let (entries, _) = baton::corpus::list_under(&root, &root, &filter);
     let listed: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
     assert_eq!(listed, got);
+}
+
+/// `baton verify`, which the soak (benches/soak.sh) ends with, tells an
+/// index that holds exactly the corpus from one that does not.
+#[test]
+fn verify_tells_a_matching_index_from_a_stale_one() {
+    let t = TestCorpus::fixture("mini");
+    let verify = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .arg("--corpus")
+            .arg(&t.corpus)
+            .arg("--data")
+            .arg(&t.data)
+            .args(["verify", "--json"])
+            .env_remove("BATON_CORPUS")
+            .env_remove("BATON_DATA")
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+    let (code, report) = verify();
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["corpus"], report["indexed"]);
+    assert!(report["corpus"].as_u64().unwrap() > 0);
+
+    let (entries, _) = baton::corpus::list(&t.corpus);
+    std::fs::remove_file(&entries[0].path).unwrap();
+    std::fs::write(&entries[1].path, "# 已修改 changed\n").unwrap();
+    t.write("runbooks/新增.md", "# 新增 new\n");
+    let (code, report) = verify();
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        (&report["missing"], &report["extra"], &report["stale"]),
+        (&1.into(), &1.into(), &1.into()),
+        "{report}"
+    );
+    assert!(report["examples"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::Value::from("missing: runbooks/新增.md")));
 }
