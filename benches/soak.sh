@@ -335,7 +335,7 @@ print(f"edits {counts['edits']}, tag writes {counts['tag_writes']} ({counts['tag
 if samples:
     print(f"server RSS MB (VmRSS / heap RssAnon): start {samples[0][1]} / {samples[0][2]}, "
           f"warm {warm[0][1]} / {warm[0][2]}, peak {max(s[1] for s in samples)} / {max(s[2] for s in samples)}, "
-          f"end {rss_end[1] if rss_end else '?'} / {rss_end[2] if rss_end else '?'}; "
+          f"end {rss_end[0] if rss_end else '?'} / {rss_end[1] if rss_end else '?'}; "
           f"heap median first third {anon_first}, last third {anon_last}")
     print("RSS over time (s: VmRSS/RssAnon MB): " + ", ".join(
         f"{s[0]:.0f}:{s[1]}/{s[2]}" for s in samples[:: max(1, len(samples) // 12)]))
