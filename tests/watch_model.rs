@@ -939,3 +939,56 @@ fn verify_tells_a_matching_index_from_a_stale_one() {
         .unwrap()
         .contains(&serde_json::Value::from("missing: runbooks/新增.md")));
 }
+
+/// Found by seed 1 (with symlinks): a folder symlink created inside the
+/// folder it points to was indexed through the loop by the watcher's batch
+/// (walkdir checks loops only against the ancestors of its own walk), while
+/// a reconciliation reports the loop and indexes nothing through it.
+#[test]
+fn regression_seed_1_folder_symlink_looping_to_its_parent() {
+    run_seed(1, true, 1, 25);
+}
+
+/// Found by seed 12: documents reached through symlinks into hidden and
+/// ignored folders (`.obsidian/`, `drafts/`) were never updated, since
+/// events there were dropped before anything looked at symlinks.
+#[test]
+fn regression_seed_12_symlinks_into_hidden_and_ignored_folders() {
+    run_seed(12, true, 6, 40);
+}
+
+/// An edit reaches every id that leads to the file: inotify reports only
+/// the real path, not the file symlink or the folder symlink above it.
+#[test]
+fn an_edit_reaches_the_ids_of_symlinks_to_the_file_and_its_folder() {
+    let mut run = Run::new(0, true);
+    run.write(
+        "runbooks/日終批次.md",
+        "# 日終批次\n\nzqbbbcccddd before\n".into(),
+    );
+    run.make_link(
+        "link.md".into(),
+        Target::Corpus("runbooks/日終批次.md".into()),
+    );
+    run.make_link("linked".into(), Target::Corpus("runbooks".into()));
+    run.t.reconcile();
+    let writer = Arc::new(Writer::start(&run.t.index).unwrap());
+    let _watcher = watch::start(
+        run.t.index.clone(),
+        writer,
+        &run.root,
+        WatchOptions::default(),
+    )
+    .unwrap();
+    run.check(0);
+    run.log("modify runbooks/日終批次.md".into());
+    run.write(
+        "runbooks/日終批次.md",
+        "# 日終批次 改\n\nzqfffggghhh after\n".into(),
+    );
+    run.check(1);
+    run.log("delete runbooks/日終批次.md".into());
+    std::fs::remove_file(run.abs("runbooks/日終批次.md")).unwrap();
+    run.model.nodes.remove("runbooks/日終批次.md");
+    run.check(2);
+}
