@@ -55,24 +55,20 @@ pub fn verify(
     let mut examples = Vec::new();
     for entry in &entries {
         let hash = match document::load(root, &entry.id, &index.schema, max_file_bytes) {
-            Ok(doc) => doc.hash,
+            Ok(doc) => Some(doc.hash),
             // Deleted since the listing: not part of the corpus any more.
             Err(LoadError::Gone(_)) => continue,
-            Err(LoadError::Io { .. }) => String::new(),
+            // Unreadable: a reconciliation records a problem and leaves the
+            // index as it was, so there is nothing to compare.
+            Err(LoadError::Io { .. }) => None,
         };
         report.corpus += 1;
         listed.insert(entry.id.clone());
-        match state.get(&entry.id) {
-            None => add(
-                &mut examples,
-                &mut report.missing,
-                "missing",
-                entry.id.as_str(),
-            ),
-            Some(s) if s.hash != hash => {
-                add(&mut examples, &mut report.stale, "stale", entry.id.as_str())
-            }
-            Some(_) => {}
+        let id = entry.id.as_str();
+        match (state.get(&entry.id), hash) {
+            (None, Some(_)) => add(&mut examples, &mut report.missing, "missing", id),
+            (Some(s), Some(h)) if s.hash != h => add(&mut examples, &mut report.stale, "stale", id),
+            _ => {}
         }
     }
     for id in state.keys().filter(|id| !listed.contains(*id)) {
