@@ -22,6 +22,7 @@ pub mod problem;
 pub mod schema;
 pub mod search;
 pub mod server;
+pub mod verify;
 pub mod visibility;
 pub mod watch;
 pub mod write_back;

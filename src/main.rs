@@ -112,6 +112,13 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         today: Option<String>,
     },
+    /// Compare the index with the corpus (ids and content hashes; read-only,
+    /// safe beside a running server); exits 1 when they differ
+    Verify {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure ranking on judged queries: MRR@10, Recall@10, nDCG@10 and the misses
     Eval {
         /// Judged queries, JSON Lines: {"id", "query", "lang", "kind", "relevant": [ids]}
@@ -382,6 +389,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         }) => bench_watch(&config, &schema, min_docs, edits, burst, json),
         Some(Command::Search(args)) => search_cmd(&config, &schema, args),
+        Some(Command::Verify { json }) => verify_cmd(&config, &schema, json),
         Some(Command::Check {
             json,
             handover,
@@ -736,6 +744,32 @@ fn print_handover(h: &baton::handover::Handover, ready: &baton::handover::readin
             );
         }
     }
+}
+
+fn verify_cmd(config: &Config, schema: &Schema, json: bool) -> anyhow::Result<ExitCode> {
+    // Opening would create an empty index where there is none: nothing to verify.
+    if !config.data.join("index").is_dir() {
+        bail!("no index under {}", config.data.display());
+    }
+    let index = BatonIndex::open(&config.data, schema, false)?;
+    let filter = baton::corpus::Filter::new(&config.ignore)?;
+    let report = baton::verify::verify(&index, &config.corpus, &filter, config.max_file_bytes)?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "corpus {} documents, index {}: {} missing, {} extra, {} stale",
+            report.corpus, report.indexed, report.missing, report.extra, report.stale
+        );
+        for e in &report.examples {
+            println!("  {e}");
+        }
+    }
+    Ok(if report.matches() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn check(

@@ -18,7 +18,17 @@
 //! reconciled as soon as it is back. A check every [`CHECK_INTERVAL`]
 //! notices a vanished index folder or a returning corpus even when no
 //! events arrive.
+//!
+//! Symlinks: an edit of a file reaches the index under every id that leads
+//! to it (the file's own and those through symlinks to it or to a folder
+//! above it), but inotify reports only the real path. So once the corpus is
+//! seen to hold a symlink, each batch lists the whole corpus exactly as a
+//! reconciliation does (same loop and target rules) and re-reads every
+//! document whose real path is at or under a touched path. notify itself
+//! does not follow symlinks: every real folder is watched once, under its
+//! real path, and removing a symlink cannot remove the watch of its target.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -65,6 +75,11 @@ pub const FIRST_RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest wait between retries: a full disk freed by an operator is
 /// picked up within half a minute, without retrying in a tight loop.
 pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Hidden paths remembered per batch when the corpus has symlinks; a burst
+/// beyond this (a large `git checkout` inside `.git`) falls back to a full
+/// reconciliation rather than growing without bound.
+const MAX_HIDDEN_PATHS: usize = 10_000;
 
 /// The sysctl that bounds inotify watches, named in the fallback message.
 const INOTIFY_SYSCTL: &str = "fs.inotify.max_user_watches";
@@ -224,6 +239,7 @@ pub fn start(
     let stats = Arc::new(WatchStats::default());
     let watcher = open_watcher(&root, &opts, tx.clone(), &stats)?;
     let ctx = Context {
+        links: Cell::new(has_symlinks(&root)),
         index,
         writer,
         root_id: root_identity(&root),
@@ -262,7 +278,7 @@ fn open_watcher(
         let native_tx = tx.clone();
         let native = RecommendedWatcher::new(
             move |e| drop(native_tx.send(Msg::Event(e))),
-            notify::Config::default(),
+            notify::Config::default().with_follow_symlinks(false),
         );
         match native.and_then(|mut w| w.watch(root, RecursiveMode::Recursive).map(|_| w)) {
             Ok(w) => return Ok(Box::new(w)),
@@ -270,7 +286,9 @@ fn open_watcher(
         }
     }
     stats.polling.store(true, Ordering::Relaxed);
-    let config = notify::Config::default().with_poll_interval(opts.poll_interval);
+    let config = notify::Config::default()
+        .with_poll_interval(opts.poll_interval)
+        .with_follow_symlinks(false);
     let mut poller =
         PollWatcher::new(move |e| drop(tx.send(Msg::Event(e))), config).map_err(err)?;
     poller.watch(root, RecursiveMode::Recursive).map_err(err)?;
@@ -305,12 +323,18 @@ struct Context {
     root_id: Option<(u64, u64)>,
     /// When to retry after a failure, and the wait after that.
     retry: Option<(Instant, Duration)>,
+    /// Whether the corpus has held a symlink (checked at start and at each
+    /// full reconciliation, set as soon as a batch touches one).
+    links: Cell<bool>,
 }
 
 /// Paths touched in one batch, and whether events were lost.
 #[derive(Default)]
 struct Batch {
     paths: HashSet<PathBuf>,
+    /// Hidden or ignored paths touched: no document has these ids, but a
+    /// symlink elsewhere may lead to them.
+    hidden: HashSet<PathBuf>,
     rescan: bool,
     /// An event concerned the corpus folder itself (moved, deleted).
     root: bool,
@@ -363,7 +387,7 @@ impl Context {
             if batch.rescan {
                 self.full_reconcile("watcher reported lost events");
                 next_reconcile = Instant::now() + self.opts.reconcile_interval;
-            } else if !batch.paths.is_empty() {
+            } else if !batch.paths.is_empty() || !batch.hidden.is_empty() {
                 self.apply(&batch);
             }
             self.stats.oldest_pending_ms.store(0, Ordering::Relaxed);
@@ -414,6 +438,10 @@ impl Context {
                         batch.root = true;
                     } else if self.relevant(&path) {
                         batch.paths.insert(path);
+                    } else if self.links.get() && batch.hidden.len() < MAX_HIDDEN_PATHS {
+                        batch.hidden.insert(path);
+                    } else if self.links.get() {
+                        batch.rescan = true;
                     }
                 }
             }
@@ -448,12 +476,34 @@ impl Context {
             self.full_reconcile("an earlier commit failed");
             return;
         }
+        if !self.links.get() && batch.paths.iter().any(|p| touches_symlink(p)) {
+            self.links.set(true);
+        }
         let result = self.index.state().and_then(|state| {
-            let (entries, deletes) = self.plan(&batch.paths, &state);
             let opts = Options {
                 max_file_bytes: self.opts.max_file_bytes,
                 progress: &|_, _| {},
             };
+            if self.links.get() {
+                let touched = batch.paths.iter().chain(&batch.hidden);
+                let (entries, deletes, state, affected) = self.plan_with_links(touched, state);
+                if batch.paths.is_empty() && !affected {
+                    // Only hidden paths (`.git`, editor temp files) that no
+                    // symlink leads to: nothing to commit.
+                    return Ok(reconcile::Report::default());
+                }
+                return reconcile::apply(
+                    &self.index,
+                    &self.writer,
+                    &self.root,
+                    &entries,
+                    &deletes,
+                    &state,
+                    Trust::SizeAndMtime,
+                    &opts,
+                );
+            }
+            let (entries, deletes) = self.plan(&batch.paths, &state);
             reconcile::apply(
                 &self.index,
                 &self.writer,
@@ -530,6 +580,43 @@ impl Context {
         }
         deletes.retain(|d| !entries.contains_key(d));
         (entries.into_values().collect(), deletes)
+    }
+
+    /// With symlinks in the corpus: the whole listing (so ids through links
+    /// and loops are decided exactly as a reconciliation decides them), the
+    /// indexed ids no longer listed, and the index state without the entries
+    /// whose real file is at or under a touched path, so those are re-read
+    /// whatever their size and mtime.
+    /// The last value says whether a touched path matters to any document
+    /// (a re-read, a delete or a new id).
+    fn plan_with_links<'a>(
+        &self,
+        paths: impl Iterator<Item = &'a PathBuf>,
+        mut state: HashMap<DocId, crate::index::StoredState>,
+    ) -> (
+        Vec<Entry>,
+        Vec<DocId>,
+        HashMap<DocId, crate::index::StoredState>,
+        bool,
+    ) {
+        let (entries, _) = corpus::list_under(&self.root, &self.root, &self.opts.filter);
+        let present: HashSet<&DocId> = entries.iter().map(|e| &e.id).collect();
+        let deletes: Vec<DocId> = state
+            .keys()
+            .filter(|id| !present.contains(id))
+            .cloned()
+            .collect();
+        let touched: Vec<PathBuf> = paths.filter_map(|p| real_path(p)).collect();
+        let mut affected = !deletes.is_empty();
+        for e in &entries {
+            if !state.contains_key(&e.id) {
+                affected = true;
+            } else if real_path(&e.path).is_some_and(|r| touched.iter().any(|t| r.starts_with(t))) {
+                state.remove(&e.id);
+                affected = true;
+            }
+        }
+        (entries, deletes, state, affected)
     }
 
     /// The records whose index entry depends on the transcript `id`: those
@@ -655,6 +742,7 @@ impl Context {
             &opts,
         ) {
             Ok(report) => {
+                self.links.set(has_symlinks(&self.root));
                 self.stats.reconciles.fetch_add(1, Ordering::Relaxed);
                 self.stats.set_file_problems(report.problems);
                 self.stats.set_corpus_error(&self.root, None);
@@ -689,6 +777,33 @@ fn changes_content(kind: &EventKind) -> bool {
         EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
         _ => true,
     }
+}
+
+/// Whether a visible part of the tree under `dir` holds a symlink.
+fn has_symlinks(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !Filter::skips_name(&e.file_name().to_string_lossy()))
+        .filter_map(Result::ok)
+        .any(|e| e.path_is_symlink())
+}
+
+/// Whether `path` is a symlink or a folder holding one (a folder moved in).
+fn touches_symlink(path: &Path) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => true,
+        Ok(m) if m.is_dir() => has_symlinks(path),
+        _ => false,
+    }
+}
+
+/// Where `path` really is: symlinks resolved, or for a path that no longer
+/// exists, its folder resolved.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    path.canonicalize().ok().or_else(|| {
+        let parent = path.parent()?.canonicalize().ok()?;
+        Some(parent.join(path.file_name()?))
+    })
 }
 
 /// Indexed ids inside the folder `dir` (not `dir` itself).
