@@ -484,7 +484,7 @@ impl Context {
                 max_file_bytes: self.opts.max_file_bytes,
                 progress: &|_, _| {},
             };
-            if self.links.get() {
+            let (entries, deletes, state, trust) = if self.links.get() {
                 let touched = batch.paths.iter().chain(&batch.hidden);
                 let (entries, deletes, state, affected) = self.plan_with_links(touched, state);
                 if batch.paths.is_empty() && !affected {
@@ -492,18 +492,11 @@ impl Context {
                     // symlink leads to: nothing to commit.
                     return Ok(reconcile::Report::default());
                 }
-                return reconcile::apply(
-                    &self.index,
-                    &self.writer,
-                    &self.root,
-                    &entries,
-                    &deletes,
-                    &state,
-                    Trust::SizeAndMtime,
-                    &opts,
-                );
-            }
-            let (entries, deletes) = self.plan(&batch.paths, &state);
+                (entries, deletes, state, Trust::SizeAndMtime)
+            } else {
+                let (entries, deletes) = self.plan(&batch.paths, &state);
+                (entries, deletes, state, Trust::ContentOnly)
+            };
             reconcile::apply(
                 &self.index,
                 &self.writer,
@@ -511,7 +504,7 @@ impl Context {
                 &entries,
                 &deletes,
                 &state,
-                Trust::ContentOnly,
+                trust,
                 &opts,
             )
         });

@@ -12,22 +12,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use baton::auth::{Role, TokenStore};
-use common::{http_request, TestServer};
+use common::{http_request, wait_until, TestServer};
 
 const VECTOR_DOC: &str = "training/xss-vectors.md";
 const VECTOR_HANDOVER: &str = "handovers/xss-vectors.md";
 const TRAINING: &str = "training/failover-drill.md";
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !ok() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A server on the mini corpus with an editor token; returns its secret.
 fn start_with_editor() -> (TestServer, String) {

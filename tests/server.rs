@@ -3,22 +3,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::TestServer;
+use common::{wait_until, TestServer};
 
 const EOD: &str = "runbooks/core-banking/eod-batch-ora-01555.md";
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !ok() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
 
 #[test]
 fn search_returns_the_cli_json_shape() {

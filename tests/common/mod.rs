@@ -320,3 +320,16 @@ pub fn spawn_serve(corpus: &Path, data: &Path) -> (std::process::Child, std::net
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     (child, addr)
 }
+
+/// Polls `ok` every 25 ms until it holds; fails after 20 s naming `what`.
+#[allow(dead_code)]
+pub fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !ok() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+}
