@@ -3,6 +3,7 @@
 //! `GET /api/search` (DESIGN.md), so the CLI and the HTTP layer share it.
 
 pub mod cache;
+pub mod evaluate;
 mod exclusion;
 pub mod facets;
 pub mod parse;
@@ -18,7 +19,7 @@ use std::time::Instant;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{
     DateTime, DocAddress, DocId as SegmentDoc, Order, Score, Searcher, SegmentReader,
@@ -240,7 +241,7 @@ fn search_on(
     }
     let mut filters = filter_clauses(index, req);
     filters.extend(inline_filters(index, &parsed));
-    let full = combine(plan.query, filters);
+    let text = plan.query.unwrap_or_default();
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let facet_collector = facet_collector(index);
     let sort = if plan.no_text {
@@ -253,7 +254,8 @@ fn search_on(
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
                 .tweak_score(kind_and_recency(index));
-            let (top, total, facets) = searcher.search(&*full, &(top, Count, facet_collector))?;
+            let (top, total, facets) =
+                evaluate::search(searcher, &text, &filters, &(top, Count, facet_collector))?;
             response.total = total;
             response.facets = facets;
             top
@@ -262,7 +264,8 @@ fn search_on(
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
                 .order_by_fast_field::<DateTime>("updated", Order::Desc);
-            let (top, total, facets) = searcher.search(&*full, &(top, Count, facet_collector))?;
+            let (top, total, facets) =
+                evaluate::search(searcher, &text, &filters, &(top, Count, facet_collector))?;
             response.total = total;
             response.facets = facets;
             top.into_iter().map(|(_, addr)| (0.0, addr)).collect()
@@ -354,20 +357,6 @@ fn empty_facets(index: &BatonIndex) -> Facets {
         .into_iter()
         .map(|(name, _)| (name, Default::default()))
         .collect()
-}
-
-fn combine(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
-    clauses.extend(filters.into_iter().map(|f| (Occur::Must, f)));
-    if clauses.len() == 1 {
-        clauses
-            .pop()
-            .map(|(_, q)| q)
-            .unwrap_or_else(|| Box::new(AllQuery))
-    } else {
-        Box::new(BooleanQuery::new(clauses))
-    }
 }
 
 /// One must-clause per filtered field; values within a field are OR-ed.

@@ -13,13 +13,11 @@
 
 use std::collections::HashMap;
 
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur,
-    PhraseQuery, Query, TermQuery,
-};
+use tantivy::query::{ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
+use super::evaluate::{Expr, TextQuery};
 use super::exclusion::PlainSeek;
 use super::parse::ParsedQuery;
 use crate::analysis::lexicon::{main_terms, Lexicon};
@@ -86,7 +84,7 @@ fn role_weight(role: Role) -> f32 {
 /// The query for a parsed user text, and the terms to highlight.
 pub struct Plan {
     /// The text query; `None` when the text has no searchable term.
-    pub query: Option<Box<dyn Query>>,
+    pub query: Option<TextQuery>,
     /// True when the user typed no text at all (filters only, or nothing).
     pub no_text: bool,
     /// Terms worth marking in snippets, with their weights.
@@ -105,7 +103,7 @@ pub fn truncate_query(q: &str) -> &str {
 pub fn plan(index: &BatonIndex, searcher: &Searcher, parsed: &ParsedQuery) -> Plan {
     let b = Builder::new(index, searcher);
     let mut highlight = HashMap::new();
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut text_query = TextQuery::default();
     for (occur, text) in parsed
         .phrases
         .iter()
@@ -121,31 +119,21 @@ pub fn plan(index: &BatonIndex, searcher: &Searcher, parsed: &ParsedQuery) -> Pl
         };
         if occur == Occur::Must {
             b.note_highlights(text, &mut highlight);
-            clauses.push((occur, q));
+            text_query.required.push(q);
         } else {
-            clauses.push((occur, Box::new(PlainSeek(q))));
+            text_query.excluded.push(Box::new(PlainSeek(q)));
         }
     }
-    let words = b.words(parsed, &mut highlight);
-    let has_words = !words.is_empty();
-    clauses.extend(words.into_iter().map(|q| (Occur::Should, q)));
-    let positive = clauses.iter().any(|(o, _)| *o != Occur::MustNot);
+    text_query.optional = b.words(parsed, &mut highlight);
+    let positive = !text_query.required.is_empty() || !text_query.optional.is_empty();
     let no_text = parsed.text.trim().is_empty() && parsed.phrases.is_empty();
-    if !positive {
-        if !no_text || has_words {
-            return no_match();
-        }
-        if clauses.is_empty() {
-            return Plan {
-                query: None,
-                no_text: true,
-                highlight,
-            };
-        }
-        clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
+    if !positive && !no_text {
+        return no_match();
     }
+    // With no positive clause (and no text), every document matches: a
+    // filter-only search, possibly with exclusions.
     Plan {
-        query: Some(Box::new(BooleanQuery::new(clauses))),
+        query: Some(text_query),
         no_text,
         highlight,
     }
@@ -204,11 +192,7 @@ impl<'a> Builder<'a> {
 
     /// One clause per query word (with its alternatives), per identifier
     /// part and Han sub-word, and per neighbouring pair.
-    fn words(
-        &self,
-        parsed: &ParsedQuery,
-        highlight: &mut HashMap<String, f32>,
-    ) -> Vec<Box<dyn Query>> {
+    fn words(&self, parsed: &ParsedQuery, highlight: &mut HashMap<String, f32>) -> Vec<Expr> {
         let terms = self.index.analyzer.terms(&parsed.text, Mode::Query);
         let mains = main_terms(&terms);
         let candidates = self.candidates(&terms, &mains);
@@ -221,7 +205,7 @@ impl<'a> Builder<'a> {
             let weight = role_weight(c.term.role);
             let is_main = matches!(c.term.role, Role::Word | Role::Whole)
                 && std::ptr::eq(c.term, mains[c.main]);
-            let mut options: Vec<Box<dyn Query>> = Vec::new();
+            let mut options: Vec<Expr> = Vec::new();
             if c.df > 0 {
                 options.push(self.term_clause(&c.term.text, c.df));
                 highlight.insert(c.term.text.clone(), weight * self.idf(c.df));
@@ -237,7 +221,7 @@ impl<'a> Builder<'a> {
             };
             for alt in &alts {
                 if let Some(q) = self.alternative(alt, highlight, weight) {
-                    options.push(Box::new(BoostQuery::new(q, SYNONYM_WEIGHT)));
+                    options.push(q.boosted(SYNONYM_WEIGHT));
                 }
             }
             if is_main && c.df <= KNOWN_WORD_DF {
@@ -251,19 +235,17 @@ impl<'a> Builder<'a> {
                 }
             }
             if !options.is_empty() {
-                let best = DisjunctionMaxQuery::new(options);
-                out.push(Box::new(BoostQuery::new(Box::new(best), weight)) as Box<dyn Query>);
+                out.push(Expr::Max(options).boosted(weight));
             }
         }
         for m in synonyms.iter().filter(|m| m.len > 1) {
-            let alts: Vec<Box<dyn Query>> = m
+            let alts: Vec<Expr> = m
                 .alternatives
                 .iter()
                 .filter_map(|alt| self.alternative(alt, highlight, 1.0))
                 .collect();
             if !alts.is_empty() {
-                let best = DisjunctionMaxQuery::new(alts);
-                out.push(Box::new(BoostQuery::new(Box::new(best), SYNONYM_WEIGHT)));
+                out.push(Expr::Max(alts).boosted(SYNONYM_WEIGHT));
             }
         }
         out.extend(self.proximity(&mains, &candidates));
@@ -307,23 +289,17 @@ impl<'a> Builder<'a> {
     }
 
     /// BM25 over all text plus rarity-scaled bonuses for boosted fields.
-    fn term_clause(&self, text: &str, df: u64) -> Box<dyn Query> {
+    fn term_clause(&self, text: &str, df: u64) -> Expr {
         let idf = self.idf(df);
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Should,
-            Box::new(TermQuery::new(
-                Term::from_field_text(self.all, text),
-                IndexRecordOption::WithFreqs,
-            )),
-        )];
+        let mut parts = vec![Expr::leaf(TermQuery::new(
+            Term::from_field_text(self.all, text),
+            IndexRecordOption::WithFreqs,
+        ))];
         for &(field, bonus) in &self.bonus_fields {
             let tq = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic);
-            parts.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(Box::new(tq), bonus * idf)),
-            ));
+            parts.push(Expr::leaf(ConstScoreQuery::new(Box::new(tq), bonus * idf)));
         }
-        Box::new(BooleanQuery::new(parts))
+        Expr::Sum(parts)
     }
 
     /// A synonym: one term, or a phrase of several.
@@ -332,7 +308,7 @@ impl<'a> Builder<'a> {
         alt: &[String],
         highlight: &mut HashMap<String, f32>,
         weight: f32,
-    ) -> Option<Box<dyn Query>> {
+    ) -> Option<Expr> {
         let dfs: Vec<u64> = alt.iter().map(|t| self.df(t)).collect();
         if dfs.contains(&0) {
             return None;
@@ -347,7 +323,7 @@ impl<'a> Builder<'a> {
             .iter()
             .map(|t| Term::from_field_text(self.all, t))
             .collect();
-        Some(Box::new(PhraseQuery::new(terms)))
+        Some(Expr::leaf(PhraseQuery::new(terms)))
     }
 
     /// A typo correction or a completion for a Latin word the corpus does
@@ -358,7 +334,7 @@ impl<'a> Builder<'a> {
         chars: usize,
         open: bool,
         fuzzy_left: &mut usize,
-    ) -> Option<Box<dyn Query>> {
+    ) -> Option<Expr> {
         if !term.text.chars().all(|c| c.is_ascii_alphabetic()) {
             return None;
         }
@@ -368,12 +344,12 @@ impl<'a> Builder<'a> {
                 FuzzyTermQuery::new_prefix(Term::from_field_text(self.all, &term.text), 0, false);
             let fuzzy =
                 (chars >= FUZZY_MIN_CHARS).then(|| self.fuzzy(term, chars, score, fuzzy_left));
-            let completion: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            let completion = Expr::leaf(ConstScoreQuery::new(
                 Box::new(prefix),
                 PREFIX_WEIGHT * score,
             ));
             return Some(match fuzzy.flatten() {
-                Some(f) => Box::new(DisjunctionMaxQuery::new(vec![completion, f])),
+                Some(f) => Expr::Max(vec![completion, f]),
                 None => completion,
             });
         }
@@ -389,21 +365,21 @@ impl<'a> Builder<'a> {
         chars: usize,
         score: f32,
         left: &mut usize,
-    ) -> Option<Box<dyn Query>> {
+    ) -> Option<Expr> {
         if *left == 0 {
             return None;
         }
         *left -= 1;
         let distance = if chars >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
         let q = FuzzyTermQuery::new(Term::from_field_text(self.all, &term.text), distance, true);
-        Some(Box::new(ConstScoreQuery::new(
+        Some(Expr::leaf(ConstScoreQuery::new(
             Box::new(q),
             FUZZY_WEIGHT * score,
         )))
     }
 
     /// A bonus for neighbouring query words that are neighbours in the text.
-    fn proximity(&self, mains: &[&AnalyzedTerm], candidates: &[Candidate]) -> Vec<Box<dyn Query>> {
+    fn proximity(&self, mains: &[&AnalyzedTerm], candidates: &[Candidate]) -> Vec<Expr> {
         let usable = |i: usize| {
             candidates
                 .iter()
@@ -417,7 +393,7 @@ impl<'a> Builder<'a> {
                     (1, Term::from_field_text(self.all, &mains[i].text)),
                 ];
                 let phrase = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
-                Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_WEIGHT)) as Box<dyn Query>
+                Expr::leaf(phrase).boosted(PROXIMITY_WEIGHT)
             })
             .collect()
     }
