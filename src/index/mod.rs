@@ -182,6 +182,8 @@ pub struct BatonIndex {
     pub rebuilt: bool,
     /// The folder holding the tantivy files (`<data>/index`).
     pub dir: PathBuf,
+    /// Per-segment arrays searches read for every match.
+    pub columns: crate::search::columns::ColumnCache,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -249,6 +251,7 @@ impl BatonIndex {
             schema: schema.clone(),
             analyzer,
             rebuilt,
+            columns: Default::default(),
             dir,
         })
     }

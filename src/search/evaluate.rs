@@ -18,7 +18,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, Query, Weight,
 };
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
+use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED};
 
 /// A scoring expression over tantivy queries.
 #[derive(Debug)]
@@ -87,6 +87,33 @@ pub struct TextQuery {
     pub excluded: Vec<Box<dyn Query>>,
     /// May match; scored (the query words).
     pub optional: Vec<Expr>,
+    /// Add to the score of documents matched otherwise; never match alone.
+    pub bonus: Vec<Bonus>,
+}
+
+/// A score added to documents the rest of the query matches (a proximity
+/// phrase of two query words). Costly to check (positions), so when only
+/// the best hits are wanted it is checked only for documents it could lift
+/// among them: `max` bounds what it can add.
+#[derive(Debug)]
+pub struct Bonus {
+    /// Its matches must be a subset of the optional expressions' matches.
+    pub query: Box<dyn Query>,
+    /// Multiplies the query's score.
+    pub boost: Score,
+    /// The most it adds to any document's score (boost included).
+    pub max: Score,
+}
+
+/// The best `k` hits by score times a per-document factor are wanted: the
+/// scores are multiplied by the factor, and bonuses need only be checked
+/// where they could change those `k`.
+pub struct TopK<'a> {
+    /// Hits wanted (offset plus page size).
+    pub k: usize,
+    /// Per segment ordinal, the factor of each document (the ranking's
+    /// kind boost and recency; not negative).
+    pub factors: Vec<&'a [Score]>,
 }
 
 impl TextQuery {
@@ -100,6 +127,10 @@ impl TextQuery {
                 .map(|q| (Occur::MustNot, q.box_clone())),
         );
         clauses.extend(self.optional.iter().map(|e| (Occur::Should, e.to_query())));
+        clauses.extend(self.bonus.iter().map(|b| {
+            let boosted = BoostQuery::new(b.query.box_clone(), b.boost);
+            (Occur::Should, Box::new(boosted) as Box<dyn Query>)
+        }));
         if self.required.is_empty() && self.optional.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
@@ -116,11 +147,15 @@ enum Node {
 }
 
 /// Runs `text`, restricted to documents matching every filter (filters
-/// select, they do not score), and feeds the matches to `collector`.
+/// select, they do not score), and feeds the matches to `collector`. With
+/// `top`, scores are multiplied by its factors and only those of the best
+/// `top.k` are exact (bonuses are skipped where they cannot matter);
+/// without it, every score is exact.
 pub fn search<C: Collector>(
     searcher: &Searcher,
     text: &TextQuery,
     filters: &[Box<dyn Query>],
+    top: Option<&TopK>,
     collector: &C,
 ) -> tantivy::Result<C::Fruit> {
     let prepared = Prepared::new(searcher, text, filters)?;
@@ -128,9 +163,10 @@ pub fn search<C: Collector>(
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let mut child = collector.for_segment(ord as u32, reader)?;
-        prepared.for_each(reader, &mut scratch, &mut |doc, score| {
-            child.collect(doc, score)
-        })?;
+        let top = top.map(|t| (t.k, t.factors.get(ord).copied().unwrap_or_default()));
+        for (doc, score) in prepared.matches(reader, top, &mut scratch)? {
+            child.collect(doc, score);
+        }
         fruits.push(child.harvest());
     }
     collector.merge_fruits(fruits)
@@ -143,6 +179,10 @@ struct Prepared {
     excluded: Vec<Box<dyn Weight>>,
     filters: Vec<Box<dyn Weight>>,
     optional: Vec<Node>,
+    /// Bonus weights with their boost.
+    bonus: Vec<(Box<dyn Weight>, Score)>,
+    /// The most all bonuses together add.
+    bonus_max: Score,
 }
 
 impl Prepared {
@@ -169,16 +209,74 @@ impl Prepared {
                 .map(|q| q.weight(unscored()))
                 .collect::<tantivy::Result<_>>()?,
             optional: weights(&text.optional, searcher)?,
+            bonus: text
+                .bonus
+                .iter()
+                .map(|b| Ok((b.query.weight(scored)?, b.boost)))
+                .collect::<tantivy::Result<_>>()?,
+            bonus_max: text.bonus.iter().map(|b| b.max).sum(),
         })
     }
 
-    /// Calls `f` with every match of one segment and its score, in document order.
-    fn for_each(
+    /// The matches of one segment with their scores, in document order.
+    /// `top`: the hits wanted and this segment's factors.
+    fn matches(
+        &self,
+        reader: &SegmentReader,
+        top: Option<(usize, &[Score])>,
+        scratch: &mut Scratch,
+    ) -> tantivy::Result<Scored> {
+        let mut matches = self.base_matches(reader, scratch)?;
+        let factor = |doc: DocId| {
+            top.and_then(|(_, f)| f.get(doc as usize))
+                .map_or(1.0, |&f| f)
+        };
+        if !self.bonus.is_empty() && !matches.is_empty() {
+            let wanted = match top {
+                Some((k, _)) => self.may_rise(&matches, k, &factor),
+                None => vec![true; matches.len()],
+            };
+            for (weight, boost) in &self.bonus {
+                add_bonus(weight.as_ref(), *boost, reader, &mut matches, &wanted)?;
+            }
+        }
+        if top.is_some() {
+            for (doc, score) in &mut matches {
+                *score *= factor(*doc);
+            }
+        }
+        Ok(matches)
+    }
+
+    /// For each match, whether its bonuses could put it among the best
+    /// `k` of this segment (a document among the best overall is among
+    /// the best of its segment): its score with every bonus at most must
+    /// reach the k-th best score without bonuses.
+    fn may_rise(&self, matches: &Scored, k: usize, factor: &dyn Fn(DocId) -> Score) -> Vec<bool> {
+        let factors: Vec<Score> = matches.iter().map(|&(doc, _)| factor(doc)).collect();
+        let mut floor: Vec<Score> = matches
+            .iter()
+            .zip(&factors)
+            .map(|(&(_, s), f)| s * f)
+            .collect();
+        if k == 0 || floor.len() <= k {
+            return vec![true; matches.len()];
+        }
+        let (_, kth, _) = floor.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+        let threshold = *kth;
+        matches
+            .iter()
+            .zip(&factors)
+            .map(|(&(_, s), f)| (s + self.bonus_max) * f >= threshold)
+            .collect()
+    }
+
+    /// Matches and scores of one segment without the bonuses, in document order.
+    fn base_matches(
         &self,
         reader: &SegmentReader,
         scratch: &mut Scratch,
-        f: &mut dyn FnMut(DocId, Score),
-    ) -> tantivy::Result<()> {
+    ) -> tantivy::Result<Scored> {
         let max_doc = reader.max_doc();
         scratch.reset(max_doc);
         let match_all = self.required.is_empty() && self.optional.is_empty();
@@ -195,9 +293,9 @@ impl Prepared {
             }
         }
         let needed = self.required.len() as u16;
-        if !self.optional.is_empty() {
-            let optional = eval_sum(&self.optional, reader, 1.0, scratch)?;
-            for (doc, s) in optional {
+        // Each optional expression adds straight into the segment's sums.
+        for expr in &self.optional {
+            for (doc, s) in eval(expr, reader, 1.0, scratch)? {
                 // With nothing required, one optional match is enough.
                 if needed == 0 {
                     matched[doc as usize] = 1;
@@ -207,15 +305,16 @@ impl Prepared {
         }
         let mut checks = Checks::new(reader, &self.filters, &self.excluded)?;
         let needed = needed.max(1);
+        let mut out = Vec::new();
         for doc in 0..max_doc {
             if !match_all && matched[doc as usize] < needed {
                 continue;
             }
             if checks.pass(doc) {
-                f(doc, if match_all { 0.0 } else { score[doc as usize] });
+                out.push((doc, if match_all { 0.0 } else { score[doc as usize] }));
             }
         }
-        Ok(())
+        Ok(out)
     }
 }
 
@@ -253,6 +352,56 @@ impl<'r> Checks<'r> {
     }
 }
 
+/// Adds a bonus's score to the wanted matches (sorted by document) it matches.
+fn add_bonus(
+    weight: &dyn Weight,
+    boost: Score,
+    reader: &SegmentReader,
+    matches: &mut Scored,
+    wanted: &[bool],
+) -> tantivy::Result<()> {
+    let mut targets = matches
+        .iter_mut()
+        .zip(wanted)
+        .filter(|(_, &w)| w)
+        .map(|(m, _)| m);
+    let Some(first) = targets.next() else {
+        return Ok(());
+    };
+    // `scorer_danger` and `seek_danger` check one document without scanning
+    // on to the next match (a phrase scorer would read positions all the
+    // way, already when created). After a miss they name the lowest
+    // document that can still match; targets must rise strictly and never
+    // fall below that bound.
+    let (found, mut scorer) = weight.scorer_danger(reader, first.0, boost)?;
+    let mut lowest = note(found, first, scorer.as_mut());
+    for target in targets {
+        if lowest == TERMINATED {
+            break;
+        }
+        if target.0 >= lowest {
+            let found = scorer.seek_danger(target.0);
+            lowest = note(found, target, scorer.as_mut());
+        }
+    }
+    Ok(())
+}
+
+/// Adds the score on a match; returns the lowest document still possible.
+fn note(
+    found: SeekDangerResult,
+    target: &mut (DocId, Score),
+    scorer: &mut dyn tantivy::query::Scorer,
+) -> DocId {
+    match found {
+        SeekDangerResult::Found => {
+            target.1 += scorer.score();
+            target.0 + 1
+        }
+        SeekDangerResult::SeekLowerBound(bound) => bound,
+    }
+}
+
 /// Whether `docset` holds `doc`, moving it forward only.
 fn reaches(docset: &mut dyn DocSet, doc: DocId) -> bool {
     if docset.doc() < doc {
@@ -261,7 +410,8 @@ fn reaches(docset: &mut dyn DocSet, doc: DocId) -> bool {
     docset.doc() == doc
 }
 
-/// Matches of one node: documents (in no particular order) and scores.
+/// Matches of one node: documents and scores (in document order for leaves
+/// and for the segment's final matches, in no particular order otherwise).
 type Scored = Vec<(DocId, Score)>;
 
 /// A dense per-segment accumulator, reused by every node of a search: a
@@ -286,14 +436,27 @@ impl Scratch {
 
     /// Combines children's matches with `merge` for documents several match.
     fn combine(&mut self, children: Vec<Scored>, merge: fn(Score, Score) -> Score) -> Scored {
-        let mut children = children.into_iter();
-        let Some(first) = children.next() else {
+        let mut lists = children.into_iter().filter(|l| !l.is_empty());
+        let Some(first) = lists.next() else {
             return Vec::new();
         };
-        let rest: Vec<Scored> = children.collect();
+        let rest: Vec<Scored> = lists.collect();
         if rest.is_empty() {
             return first;
         }
+        match merge_into(first, &rest, merge) {
+            Ok(merged) => merged,
+            Err(first) => self.combine_dense(first, rest, merge),
+        }
+    }
+
+    /// [`Scratch::combine`] for any lists, through the dense array.
+    fn combine_dense(
+        &mut self,
+        first: Scored,
+        rest: Vec<Scored>,
+        merge: fn(Score, Score) -> Score,
+    ) -> Scored {
         self.current += 1;
         let current = self.current;
         let mut docs: Vec<DocId> = Vec::with_capacity(first.len());
@@ -311,6 +474,40 @@ impl Scratch {
             .map(|d| (d, self.score[d as usize]))
             .collect()
     }
+}
+
+/// The common case of a word's clause: the word in all text (a long
+/// sorted list) plus field bonuses (short sorted lists of documents that
+/// all have the word). Merged in place when every list is sorted and every
+/// other document is in `first`; otherwise `first` comes back unchanged.
+fn merge_into(
+    mut first: Scored,
+    rest: &[Scored],
+    merge: fn(Score, Score) -> Score,
+) -> Result<Scored, Scored> {
+    let sorted = |l: &Scored| l.windows(2).all(|w| w[0].0 < w[1].0);
+    if !sorted(&first) || !rest.iter().all(sorted) {
+        return Err(first);
+    }
+    let mut positions: Vec<Vec<usize>> = Vec::with_capacity(rest.len());
+    for list in rest {
+        let mut at = 0;
+        let mut found = Vec::with_capacity(list.len());
+        for &(doc, _) in list {
+            at += first[at..].partition_point(|&(d, _)| d < doc);
+            if first.get(at).is_none_or(|&(d, _)| d != doc) {
+                return Err(first);
+            }
+            found.push(at);
+        }
+        positions.push(found);
+    }
+    for (list, found) in rest.iter().zip(positions) {
+        for (&(_, s), at) in list.iter().zip(found) {
+            first[at].1 = merge(first[at].1, s);
+        }
+    }
+    Ok(first)
 }
 
 fn eval(

@@ -1,26 +1,41 @@
-//! Facet counts over the whole result set, from keyword fast fields.
+//! Facet counts over the whole result set, from the segments' keyword
+//! columns (see [`super::columns`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::columns::SegmentColumns;
 
 /// Counts the values of several keyword fields among matching documents.
 pub struct FacetCounts {
-    /// (facet name in the response, fast-field name)
-    pub fields: Vec<(String, String)>,
+    /// Facet names in the response, in the order of the columns' facets.
+    pub names: Vec<String>,
+    /// Each segment's columns, by segment ordinal.
+    pub columns: Vec<Arc<SegmentColumns>>,
 }
 
 /// Per-segment counting state.
 pub struct SegmentFacetCounts {
     names: Vec<String>,
-    columns: Vec<Option<StrColumn>>,
+    columns: Arc<SegmentColumns>,
     counts: Vec<Vec<u64>>,
 }
 
 /// Counts per facet name per value.
 pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
+
+impl FacetCounts {
+    /// Every facet, with no value counted.
+    pub fn empty(&self) -> Facets {
+        self.names
+            .iter()
+            .map(|name| (name.clone(), BTreeMap::new()))
+            .collect()
+    }
+}
 
 impl Collector for FacetCounts {
     type Fruit = Facets;
@@ -28,19 +43,19 @@ impl Collector for FacetCounts {
 
     fn for_segment(
         &self,
-        _: SegmentOrdinal,
-        segment: &SegmentReader,
+        ord: SegmentOrdinal,
+        _: &SegmentReader,
     ) -> tantivy::Result<SegmentFacetCounts> {
-        let mut columns = Vec::new();
-        let mut counts = Vec::new();
-        for (_, fast) in &self.fields {
-            let column = segment.fast_fields().str(fast)?;
-            counts.push(vec![0; column.as_ref().map(|c| c.num_terms()).unwrap_or(0)]);
-            columns.push(column);
-        }
-        let names = self.fields.iter().map(|(name, _)| name.clone()).collect();
+        let columns = self.columns.get(ord as usize).cloned().ok_or_else(|| {
+            tantivy::TantivyError::InternalError(format!("no columns for segment {ord}"))
+        })?;
+        let counts = columns
+            .facets
+            .iter()
+            .map(|f| vec![0; f.values.len()])
+            .collect();
         Ok(SegmentFacetCounts {
-            names,
+            names: self.names.clone(),
             columns,
             counts,
         })
@@ -51,11 +66,7 @@ impl Collector for FacetCounts {
     }
 
     fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
-        let mut merged: Facets = self
-            .fields
-            .iter()
-            .map(|(name, _)| (name.clone(), BTreeMap::new()))
-            .collect();
+        let mut merged = self.empty();
         for fruit in fruits {
             for (name, values) in fruit {
                 let target = merged.entry(name).or_default();
@@ -72,12 +83,10 @@ impl SegmentCollector for SegmentFacetCounts {
     type Fruit = Facets;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for (column, counts) in self.columns.iter().zip(&mut self.counts) {
-            if let Some(column) = column {
-                for ord in column.term_ords(doc) {
-                    if let Some(c) = counts.get_mut(ord as usize) {
-                        *c += 1;
-                    }
+        for (column, counts) in self.columns.facets.iter().zip(&mut self.counts) {
+            for &ord in column.ords(doc) {
+                if let Some(c) = counts.get_mut(ord as usize) {
+                    *c += 1;
                 }
             }
         }
@@ -85,13 +94,17 @@ impl SegmentCollector for SegmentFacetCounts {
 
     fn harvest(self) -> Facets {
         let mut out = Facets::new();
-        for ((name, column), counts) in self.names.iter().zip(&self.columns).zip(&self.counts) {
+        for ((name, column), counts) in self
+            .names
+            .iter()
+            .zip(&self.columns.facets)
+            .zip(&self.counts)
+        {
             let values = out.entry(name.clone()).or_default();
-            let Some(column) = column else { continue };
-            let mut buf = String::new();
-            for (ord, &n) in counts.iter().enumerate() {
-                if n > 0 && column.ord_to_str(ord as u64, &mut buf).unwrap_or(false) {
-                    values.insert(buf.clone(), n);
+            for (value, &n) in column.values.iter().zip(counts) {
+                // An ordinal whose text could not be read has none.
+                if n > 0 && !value.is_empty() {
+                    values.insert(value.clone(), n);
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! `GET /api/search` (DESIGN.md), so the CLI and the HTTP layer share it.
 
 pub mod cache;
+pub mod columns;
 pub mod evaluate;
 mod exclusion;
 pub mod facets;
@@ -21,14 +22,12 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{
-    DateTime, DocAddress, DocId as SegmentDoc, Order, Score, Searcher, SegmentReader,
-    TantivyDocument, Term,
-};
+use tantivy::{DateTime, DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use crate::doc_id::DocId;
 use crate::document::normalize_keyword;
 use crate::index::BatonIndex;
+use evaluate::TopK;
 use facets::{FacetCounts, Facets};
 
 /// Largest page size; bigger pages are capped, not refused.
@@ -36,17 +35,6 @@ pub const MAX_LIMIT: usize = 100;
 
 /// Page size when none is given.
 pub const DEFAULT_LIMIT: usize = 10;
-
-/// Kind whose hits get the recency tie-breaker: of two equally relevant
-/// past incidents, the recent one is likelier to describe today's system.
-const RECENT_KIND: &str = "incident";
-
-/// At most this much is added to an incident's score for being new (a
-/// tie-breaker, not a ranking signal).
-const RECENCY_WEIGHT: f32 = 0.03;
-
-/// The recency bonus halves every this many days.
-const RECENCY_HALF_LIFE_DAYS: f32 = 365.0;
 
 /// How results are ordered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -241,9 +229,9 @@ fn search_on(
     }
     let mut filters = filter_clauses(index, req);
     filters.extend(inline_filters(index, &parsed));
-    let text = plan.query.unwrap_or_default();
+    let mut text = plan.query.unwrap_or_default();
     let limit = req.limit.clamp(1, MAX_LIMIT);
-    let facet_collector = facet_collector(index);
+    let facet_collector = facet_collector(index, searcher);
     let sort = if plan.no_text {
         Sort::Updated
     } else {
@@ -251,11 +239,18 @@ fn search_on(
     };
     let addresses: Vec<(f32, DocAddress)> = match sort {
         Sort::Relevance => {
+            // Scores come multiplied by the ranking factor.
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
-                .tweak_score(kind_and_recency(index));
+                .order_by_score();
+            let columns = facet_collector.columns.clone();
+            let k = TopK {
+                k: req.offset.saturating_add(limit),
+                factors: columns.iter().map(|c| &c.factor[..]).collect(),
+            };
+            let collector = (top, Count, facet_collector);
             let (top, total, facets) =
-                evaluate::search(searcher, &text, &filters, &(top, Count, facet_collector))?;
+                evaluate::search(searcher, &text, &filters, Some(&k), &collector)?;
             response.total = total;
             response.facets = facets;
             top
@@ -264,8 +259,11 @@ fn search_on(
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
                 .order_by_fast_field::<DateTime>("updated", Order::Desc);
+            // Scores do not order these hits, so bonuses are not worth checking.
+            text.bonus.clear();
+            let collector = (top, Count, facet_collector);
             let (top, total, facets) =
-                evaluate::search(searcher, &text, &filters, &(top, Count, facet_collector))?;
+                evaluate::search(searcher, &text, &filters, None, &collector)?;
             response.total = total;
             response.facets = facets;
             top.into_iter().map(|(_, addr)| (0.0, addr)).collect()
@@ -277,53 +275,6 @@ fn search_on(
             .push(hit(index, searcher, addr, score, Some(&plan.highlight))?);
     }
     Ok(finish(response, started))
-}
-
-/// Relevance times the kind's schema boost; incidents also nudged up by
-/// how recent they are.
-fn kind_and_recency(
-    index: &BatonIndex,
-) -> impl Fn(&SegmentReader) -> Box<dyn Fn(SegmentDoc, Score) -> Score> + Send + Sync + 'static {
-    let boosts: Vec<(String, f32)> = index
-        .schema
-        .kinds
-        .iter()
-        .map(|(name, k)| (name.clone(), k.boost))
-        .collect();
-    let now = chrono::Utc::now().timestamp();
-    move |segment: &SegmentReader| {
-        let kinds = segment.fast_fields().str("kind").ok().flatten();
-        let dates = segment.fast_fields().date("updated").ok();
-        let Some(kinds) = kinds else {
-            return Box::new(|_, score| score);
-        };
-        // Kind boosts by term ordinal of this segment's kind column.
-        let mut by_ord = vec![1.0f32; kinds.num_terms()];
-        let mut recent_ord = None;
-        for (name, boost) in &boosts {
-            if let Ok(Some(ord)) = kinds.dictionary().term_ord(name) {
-                if let Some(slot) = by_ord.get_mut(ord as usize) {
-                    *slot = *boost;
-                }
-                if name == RECENT_KIND {
-                    recent_ord = Some(ord);
-                }
-            }
-        }
-        Box::new(move |doc, score| {
-            let Some(ord) = kinds.term_ords(doc).next() else {
-                return score;
-            };
-            let mut factor = by_ord.get(ord as usize).copied().unwrap_or(1.0);
-            if Some(ord) == recent_ord {
-                if let Some(updated) = dates.as_ref().and_then(|d| d.first(doc)) {
-                    let age_days = (now - updated.into_timestamp_secs()).max(0) as f32 / 86_400.0;
-                    factor *= 1.0 + RECENCY_WEIGHT * 0.5f32.powf(age_days / RECENCY_HALF_LIFE_DAYS);
-                }
-            }
-            score * factor
-        })
-    }
 }
 
 /// Filters typed into the query (`kind:runbook system:core-banking`),
@@ -343,17 +294,26 @@ fn finish(mut response: SearchResponse, started: Instant) -> SearchResponse {
     response
 }
 
-fn facet_collector(index: &BatonIndex) -> FacetCounts {
+/// Facet name in the response and keyword fast field, per facet.
+fn facet_fields(index: &BatonIndex) -> Vec<(String, String)> {
     let mut fields = vec![("kind".to_string(), "kind".to_string())];
     for name in index.schema.facet_fields() {
         fields.push((name.to_string(), format!("kw_{name}")));
     }
-    FacetCounts { fields }
+    fields
+}
+
+fn facet_collector(index: &BatonIndex, searcher: &Searcher) -> FacetCounts {
+    let fields = facet_fields(index);
+    let fast: Vec<&str> = fields.iter().map(|(_, f)| f.as_str()).collect();
+    FacetCounts {
+        columns: index.columns.for_searcher(index, searcher, &fast),
+        names: fields.into_iter().map(|(name, _)| name).collect(),
+    }
 }
 
 fn empty_facets(index: &BatonIndex) -> Facets {
-    facet_collector(index)
-        .fields
+    facet_fields(index)
         .into_iter()
         .map(|(name, _)| (name, Default::default()))
         .collect()

@@ -1,0 +1,177 @@
+//! Per-segment arrays of what a search reads for every match: the ranking
+//! factor (kind boost, incident recency) and the facet values.
+//!
+//! Reading these from tantivy's columnar fast fields costs a decoding step
+//! per document and column, and a search reads them for every match (a
+//! few thousand): that was a sixth of search time. A segment never changes,
+//! so each is read once into plain arrays and kept while it is in use.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tantivy::columnar::StrColumn;
+use tantivy::index::SegmentId;
+use tantivy::{DocId, Score, Searcher, SegmentReader};
+
+use crate::index::BatonIndex;
+
+/// Kind whose hits get the recency tie-breaker: of two equally relevant
+/// past incidents, the recent one is likelier to describe today's system.
+const RECENT_KIND: &str = "incident";
+
+/// At most this much is added to an incident's score for being new (a
+/// tie-breaker, not a ranking signal).
+const RECENCY_WEIGHT: f32 = 0.03;
+
+/// The recency bonus halves every this many days.
+const RECENCY_HALF_LIFE_DAYS: f32 = 365.0;
+
+/// Factors are recomputed after this long, so that recency follows the
+/// clock (an hour moves a one-year half-life by nothing visible).
+const FACTOR_MAX_AGE_SECS: i64 = 3600;
+
+/// The arrays of one segment.
+pub struct SegmentColumns {
+    /// Relevance is multiplied by this, per document.
+    pub factor: Vec<Score>,
+    /// One per facet field, in [`ColumnCache`]'s field order.
+    pub facets: Vec<FacetColumn>,
+    built: i64,
+}
+
+/// The values of one keyword field, per document.
+pub struct FacetColumn {
+    /// Value text by ordinal.
+    pub values: Vec<String>,
+    /// Document `d`'s ordinals are `ords[offsets[d]..offsets[d + 1]]`.
+    offsets: Vec<u32>,
+    ords: Vec<u32>,
+}
+
+impl FacetColumn {
+    /// Value ordinals of `doc`.
+    pub fn ords(&self, doc: DocId) -> &[u32] {
+        let d = doc as usize;
+        match (self.offsets.get(d), self.offsets.get(d + 1)) {
+            (Some(&from), Some(&to)) => &self.ords[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+
+    fn read(column: Option<StrColumn>, max_doc: DocId) -> FacetColumn {
+        let mut out = FacetColumn {
+            values: Vec::new(),
+            offsets: vec![0],
+            ords: Vec::new(),
+        };
+        let Some(column) = column else {
+            out.offsets.resize(max_doc as usize + 1, 0);
+            return out;
+        };
+        let mut buf = String::new();
+        for ord in 0..column.num_terms() as u64 {
+            buf.clear();
+            let known = column.ord_to_str(ord, &mut buf).unwrap_or(false);
+            out.values
+                .push(if known { buf.clone() } else { String::new() });
+        }
+        for doc in 0..max_doc {
+            out.ords.extend(column.term_ords(doc).map(|o| o as u32));
+            out.offsets.push(out.ords.len() as u32);
+        }
+        out
+    }
+}
+
+/// The arrays of the segments in use, built on first use; clones share them.
+#[derive(Clone, Default)]
+pub struct ColumnCache {
+    segments: Arc<Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>>,
+}
+
+impl ColumnCache {
+    /// The arrays of each of `searcher`'s segments, by segment ordinal.
+    /// `facets` names the keyword fast fields to read.
+    pub fn for_searcher(
+        &self,
+        index: &BatonIndex,
+        searcher: &Searcher,
+        facets: &[&str],
+    ) -> Vec<Arc<SegmentColumns>> {
+        let now = chrono::Utc::now().timestamp();
+        let readers = searcher.segment_readers();
+        let mut segments = self.segments.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(readers.len());
+        let mut built_any = false;
+        for reader in readers {
+            let fresh = segments
+                .get(&reader.segment_id())
+                .filter(|c| now - c.built < FACTOR_MAX_AGE_SECS && c.facets.len() == facets.len())
+                .cloned();
+            let columns = fresh.unwrap_or_else(|| {
+                built_any = true;
+                let built = Arc::new(build(index, reader, facets, now));
+                segments.insert(reader.segment_id(), built.clone());
+                built
+            });
+            out.push(columns);
+        }
+        if built_any {
+            // A new segment came with a commit or merge: forget the ones
+            // this generation no longer has (an older searcher still in use
+            // would just build them again).
+            segments.retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
+        }
+        out
+    }
+}
+
+fn build(index: &BatonIndex, reader: &SegmentReader, facets: &[&str], now: i64) -> SegmentColumns {
+    let fast = reader.fast_fields();
+    SegmentColumns {
+        factor: factors(index, reader, now),
+        facets: facets
+            .iter()
+            .map(|name| FacetColumn::read(fast.str(name).ok().flatten(), reader.max_doc()))
+            .collect(),
+        built: now,
+    }
+}
+
+/// The kind's schema boost; incidents also nudged up by how recent they are.
+fn factors(index: &BatonIndex, reader: &SegmentReader, now: i64) -> Vec<Score> {
+    let max_doc = reader.max_doc();
+    let Some(kinds) = reader.fast_fields().str("kind").ok().flatten() else {
+        return vec![1.0; max_doc as usize];
+    };
+    let dates = reader.fast_fields().date("updated").ok();
+    // Kind boosts by term ordinal of this segment's kind column.
+    let mut by_ord = vec![1.0f32; kinds.num_terms()];
+    let mut recent_ord = None;
+    for (name, kind) in &index.schema.kinds {
+        if let Ok(Some(ord)) = kinds.dictionary().term_ord(name) {
+            if let Some(slot) = by_ord.get_mut(ord as usize) {
+                *slot = kind.boost;
+            }
+            if name == RECENT_KIND {
+                recent_ord = Some(ord);
+            }
+        }
+    }
+    (0..max_doc)
+        .map(|doc| {
+            let Some(ord) = kinds.term_ords(doc).next() else {
+                return 1.0;
+            };
+            let factor = by_ord.get(ord as usize).copied().unwrap_or(1.0);
+            let updated = dates.as_ref().and_then(|d| d.first(doc));
+            match updated {
+                Some(updated) if Some(ord) == recent_ord => {
+                    let age_days = (now - updated.into_timestamp_secs()).max(0) as f32 / 86_400.0;
+                    factor * (1.0 + RECENCY_WEIGHT * 0.5f32.powf(age_days / RECENCY_HALF_LIFE_DAYS))
+                }
+                _ => factor,
+            }
+        })
+        .collect()
+}
