@@ -15,10 +15,12 @@
 //! that both compute the same thing.
 
 use tantivy::collector::{Collector, SegmentCollector};
+
+use super::bonus::{self, Bonus};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, Query, Weight,
 };
-use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
 
 /// A scoring expression over tantivy queries.
 #[derive(Debug)]
@@ -89,20 +91,6 @@ pub struct TextQuery {
     pub optional: Vec<Expr>,
     /// Add to the score of documents matched otherwise; never match alone.
     pub bonus: Vec<Bonus>,
-}
-
-/// A score added to documents the rest of the query matches (a proximity
-/// phrase of two query words). Costly to check (positions), so when only
-/// the best hits are wanted it is checked only for documents it could lift
-/// among them: `max` bounds what it can add.
-#[derive(Debug)]
-pub struct Bonus {
-    /// Its matches must be a subset of the optional expressions' matches.
-    pub query: Box<dyn Query>,
-    /// Multiplies the query's score.
-    pub boost: Score,
-    /// The most it adds to any document's score (boost included).
-    pub max: Score,
 }
 
 /// The best `k` hits by score times a per-document factor are wanted: the
@@ -179,10 +167,7 @@ struct Prepared {
     excluded: Vec<Box<dyn Weight>>,
     filters: Vec<Box<dyn Weight>>,
     optional: Vec<Node>,
-    /// Bonus weights with their boost.
-    bonus: Vec<(Box<dyn Weight>, Score)>,
-    /// The most all bonuses together add.
-    bonus_max: Score,
+    bonus: Vec<bonus::Prepared>,
 }
 
 impl Prepared {
@@ -212,9 +197,8 @@ impl Prepared {
             bonus: text
                 .bonus
                 .iter()
-                .map(|b| Ok((b.query.weight(scored)?, b.boost)))
+                .map(|b| bonus::Prepared::new(b, searcher))
                 .collect::<tantivy::Result<_>>()?,
-            bonus_max: text.bonus.iter().map(|b| b.max).sum(),
         })
     }
 
@@ -232,12 +216,12 @@ impl Prepared {
                 .map_or(1.0, |&f| f)
         };
         if !self.bonus.is_empty() && !matches.is_empty() {
-            let wanted = match top {
-                Some((k, _)) => self.may_rise(&matches, k, &factor),
-                None => vec![true; matches.len()],
-            };
-            for (weight, boost) in &self.bonus {
-                add_bonus(weight.as_ref(), *boost, reader, &mut matches, &wanted)?;
+            match top {
+                Some((k, _)) => bonus::add_to_best(&self.bonus, reader, &mut matches, k, &factor)?,
+                None => {
+                    let all = vec![true; matches.len()];
+                    bonus::add_all(&self.bonus, reader, &mut matches, &all)?
+                }
             }
         }
         if top.is_some() {
@@ -246,29 +230,6 @@ impl Prepared {
             }
         }
         Ok(matches)
-    }
-
-    /// For each match, whether its bonuses could put it among the best
-    /// `k` of this segment (a document among the best overall is among
-    /// the best of its segment): its score with every bonus at most must
-    /// reach the k-th best score without bonuses.
-    fn may_rise(&self, matches: &Scored, k: usize, factor: &dyn Fn(DocId) -> Score) -> Vec<bool> {
-        let factors: Vec<Score> = matches.iter().map(|&(doc, _)| factor(doc)).collect();
-        let mut floor: Vec<Score> = matches
-            .iter()
-            .zip(&factors)
-            .map(|(&(_, s), f)| s * f)
-            .collect();
-        if k == 0 || floor.len() <= k {
-            return vec![true; matches.len()];
-        }
-        let (_, kth, _) = floor.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-        let threshold = *kth;
-        matches
-            .iter()
-            .zip(&factors)
-            .map(|(&(_, s), f)| (s + self.bonus_max) * f >= threshold)
-            .collect()
     }
 
     /// Matches and scores of one segment without the bonuses, in document order.
@@ -349,56 +310,6 @@ impl<'r> Checks<'r> {
         }
         self.filters.iter_mut().all(|s| reaches(s.as_mut(), doc))
             && !self.excluded.iter_mut().any(|s| reaches(s.as_mut(), doc))
-    }
-}
-
-/// Adds a bonus's score to the wanted matches (sorted by document) it matches.
-fn add_bonus(
-    weight: &dyn Weight,
-    boost: Score,
-    reader: &SegmentReader,
-    matches: &mut Scored,
-    wanted: &[bool],
-) -> tantivy::Result<()> {
-    let mut targets = matches
-        .iter_mut()
-        .zip(wanted)
-        .filter(|(_, &w)| w)
-        .map(|(m, _)| m);
-    let Some(first) = targets.next() else {
-        return Ok(());
-    };
-    // `scorer_danger` and `seek_danger` check one document without scanning
-    // on to the next match (a phrase scorer would read positions all the
-    // way, already when created). After a miss they name the lowest
-    // document that can still match; targets must rise strictly and never
-    // fall below that bound.
-    let (found, mut scorer) = weight.scorer_danger(reader, first.0, boost)?;
-    let mut lowest = note(found, first, scorer.as_mut());
-    for target in targets {
-        if lowest == TERMINATED {
-            break;
-        }
-        if target.0 >= lowest {
-            let found = scorer.seek_danger(target.0);
-            lowest = note(found, target, scorer.as_mut());
-        }
-    }
-    Ok(())
-}
-
-/// Adds the score on a match; returns the lowest document still possible.
-fn note(
-    found: SeekDangerResult,
-    target: &mut (DocId, Score),
-    scorer: &mut dyn tantivy::query::Scorer,
-) -> DocId {
-    match found {
-        SeekDangerResult::Found => {
-            target.1 += scorer.score();
-            target.0 + 1
-        }
-        SeekDangerResult::SeekLowerBound(bound) => bound,
     }
 }
 

@@ -2,6 +2,7 @@
 //! and highlighted snippets. [`SearchResponse`] is exactly the JSON of
 //! `GET /api/search` (DESIGN.md), so the CLI and the HTTP layer share it.
 
+pub mod bonus;
 pub mod cache;
 pub mod columns;
 pub mod evaluate;

@@ -17,7 +17,8 @@ use tantivy::query::{ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
-use super::evaluate::{Bonus, Expr, TextQuery};
+use super::bonus::Bonus;
+use super::evaluate::{Expr, TextQuery};
 use super::exclusion::PlainSeek;
 use super::parse::ParsedQuery;
 use crate::analysis::lexicon::{main_terms, Lexicon};
@@ -68,9 +69,6 @@ const FIELD_BONUS_PER_BOOST: f32 = 0.25;
 const PROXIMITY_SLOP: u32 = 1;
 /// See [`PROXIMITY_SLOP`].
 const PROXIMITY_WEIGHT: f32 = 0.3;
-
-/// tantivy's BM25 `k1`.
-const BM25_K1: f32 = 1.2;
 
 /// Weight of a term by its role.
 fn role_weight(role: Role) -> f32 {
@@ -166,8 +164,6 @@ struct Builder<'a> {
     all: Field,
     bonus_fields: Vec<(Field, f32)>,
     num_docs: u64,
-    /// Documents including deleted ones: tantivy's BM25 document count.
-    max_docs: u64,
 }
 
 impl<'a> Builder<'a> {
@@ -179,12 +175,6 @@ impl<'a> Builder<'a> {
             all: index.fields.all,
             bonus_fields: bonus_fields(index),
             num_docs: searcher.num_docs().max(1),
-            max_docs: searcher
-                .segment_readers()
-                .iter()
-                .map(|r| u64::from(r.max_doc()))
-                .sum::<u64>()
-                .max(1),
         }
     }
 
@@ -396,41 +386,27 @@ impl<'a> Builder<'a> {
     /// Both words of a pair are query words on all text, so the bonus only
     /// ever adds to documents the words already match.
     fn proximity(&self, mains: &[&AnalyzedTerm], candidates: &[Candidate]) -> Vec<Bonus> {
-        let df = |i: usize| {
+        let usable = |i: usize| {
             candidates
                 .iter()
-                .find(|c| c.main == i && std::ptr::eq(c.term, mains[i]) && c.df > 0)
-                .map(|c| c.df)
+                .any(|c| c.main == i && std::ptr::eq(c.term, mains[i]) && c.df > 0)
         };
         (1..mains.len())
-            .filter_map(|i| Some((i, df(i - 1)?, df(i)?)))
-            .map(|(i, df_before, df_at)| {
-                let terms = vec![
-                    (0, Term::from_field_text(self.all, &mains[i - 1].text)),
-                    (1, Term::from_field_text(self.all, &mains[i].text)),
+            .filter(|&i| usable(i - 1) && usable(i))
+            .map(|i| {
+                let terms_of_pair = vec![
+                    Term::from_field_text(self.all, &mains[i - 1].text),
+                    Term::from_field_text(self.all, &mains[i].text),
                 ];
-                let phrase = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
+                let positioned = terms_of_pair.iter().cloned().enumerate().collect();
+                let phrase = PhraseQuery::new_with_offset_and_slop(positioned, PROXIMITY_SLOP);
                 Bonus {
                     query: Box::new(phrase),
                     boost: PROXIMITY_WEIGHT,
-                    max: PROXIMITY_WEIGHT * self.phrase_score_bound(&[df_before, df_at]),
+                    terms: terms_of_pair,
                 }
             })
             .collect()
-    }
-
-    /// Highest BM25 score tantivy can give a phrase of terms with these
-    /// document frequencies: the sum of their IDFs (over all documents,
-    /// deleted ones included, as tantivy counts them) times `1 + k1`, when
-    /// the phrase saturates. A little is added so that rounding can never
-    /// make it too small.
-    fn phrase_score_bound(&self, dfs: &[u64]) -> f32 {
-        let n = self.max_docs as f32;
-        let idf: f32 = dfs
-            .iter()
-            .map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln())
-            .sum();
-        idf * (1.0 + BM25_K1) * 1.001 + 1e-4
     }
 
     /// A quoted phrase (or excluded text) as a query on all text.
