@@ -300,7 +300,12 @@ impl<'a> Builder<'a> {
             IndexRecordOption::WithFreqs,
         ))];
         for &(field, bonus) in &self.bonus_fields {
-            let tq = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic);
+            let term = Term::from_field_text(field, text);
+            // Most words are in no title, tag or path: no clause at all then.
+            if self.searcher.doc_freq(&term).unwrap_or(1) == 0 {
+                continue;
+            }
+            let tq = TermQuery::new(term, IndexRecordOption::Basic);
             parts.push(Expr::leaf(ConstScoreQuery::new(Box::new(tq), bonus * idf)));
         }
         Expr::Sum(parts)
