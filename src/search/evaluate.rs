@@ -8,9 +8,11 @@
 //!
 //! Here tantivy still scores each leaf (the same BM25, phrase and constant
 //! scores, with boosts pushed down to the leaves exactly as tantivy does),
-//! but each leaf's postings are read once, in one tight pass, and the tree's
-//! sums and maxima are combined per node in a dense per-segment array. The
-//! matches then go, in document order, to ordinary tantivy collectors.
+//! but each leaf's postings are read once, in one tight pass, into a list
+//! sorted by document, and the tree's sums and maxima merge those lists
+//! (a word's field bonuses in place, since their documents all have the
+//! word). The segment's matches then go, in document order, to ordinary
+//! tantivy collectors.
 //! [`Expr::to_query`] gives the equivalent tantivy query, so tests can check
 //! that both compute the same thing.
 
@@ -147,12 +149,11 @@ pub fn search<C: Collector>(
     collector: &C,
 ) -> tantivy::Result<C::Fruit> {
     let prepared = Prepared::new(searcher, text, filters)?;
-    let mut scratch = Scratch::default();
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let mut child = collector.for_segment(ord as u32, reader)?;
         let top = top.map(|t| (t.k, t.factors.get(ord).copied().unwrap_or_default()));
-        for (doc, score) in prepared.matches(reader, top, &mut scratch)? {
+        for (doc, score) in prepared.matches(reader, top)? {
             child.collect(doc, score);
         }
         fruits.push(child.harvest());
@@ -208,9 +209,8 @@ impl Prepared {
         &self,
         reader: &SegmentReader,
         top: Option<(usize, &[Score])>,
-        scratch: &mut Scratch,
     ) -> tantivy::Result<Scored> {
-        let mut matches = self.base_matches(reader, scratch)?;
+        let mut matches = self.base_matches(reader)?;
         let factor = |doc: DocId| {
             top.and_then(|(_, f)| f.get(doc as usize))
                 .map_or(1.0, |&f| f)
@@ -233,13 +233,8 @@ impl Prepared {
     }
 
     /// Matches and scores of one segment without the bonuses, in document order.
-    fn base_matches(
-        &self,
-        reader: &SegmentReader,
-        scratch: &mut Scratch,
-    ) -> tantivy::Result<Scored> {
+    fn base_matches(&self, reader: &SegmentReader) -> tantivy::Result<Scored> {
         let max_doc = reader.max_doc();
-        scratch.reset(max_doc);
         let match_all = self.required.is_empty() && self.optional.is_empty();
         // Per document: how many required queries match, and the score sum.
         let mut matched = vec![0u16; if match_all { 0 } else { max_doc as usize }];
@@ -256,7 +251,7 @@ impl Prepared {
         let needed = self.required.len() as u16;
         // Each optional expression adds straight into the segment's sums.
         for expr in &self.optional {
-            for (doc, s) in eval(expr, reader, 1.0, scratch)? {
+            for (doc, s) in eval(expr, reader, 1.0)? {
                 // With nothing required, one optional match is enough.
                 if needed == 0 {
                     matched[doc as usize] = 1;
@@ -321,85 +316,36 @@ fn reaches(docset: &mut dyn DocSet, doc: DocId) -> bool {
     docset.doc() == doc
 }
 
-/// Matches of one node: documents and scores (in document order for leaves
-/// and for the segment's final matches, in no particular order otherwise).
+/// Matches of one node: documents in increasing order, with scores.
+/// Leaves come that way from tantivy, and merging keeps the order.
 type Scored = Vec<(DocId, Score)>;
 
-/// A dense per-segment accumulator, reused by every node of a search: a
-/// node's children are evaluated completely before it combines them, so
-/// one accumulator serves the whole tree. Stamps mark the documents the
-/// current combination has seen, so nothing is cleared between nodes.
-#[derive(Default)]
-struct Scratch {
-    score: Vec<Score>,
-    stamp: Vec<u32>,
-    current: u32,
-}
-
-impl Scratch {
-    fn reset(&mut self, max_doc: u32) {
-        self.score.clear();
-        self.score.resize(max_doc as usize, 0.0);
-        self.stamp.clear();
-        self.stamp.resize(max_doc as usize, 0);
-        self.current = 0;
+/// Combines children's matches with `merge` for documents several match,
+/// in child order (a sum adds up as tantivy's does).
+fn combine(children: Vec<Scored>, merge: fn(Score, Score) -> Score) -> Scored {
+    let mut lists: Vec<Scored> = children.into_iter().filter(|l| !l.is_empty()).collect();
+    if lists.len() <= 1 {
+        return lists.pop().unwrap_or_default();
     }
-
-    /// Combines children's matches with `merge` for documents several match.
-    fn combine(&mut self, children: Vec<Scored>, merge: fn(Score, Score) -> Score) -> Scored {
-        let mut lists = children.into_iter().filter(|l| !l.is_empty());
-        let Some(first) = lists.next() else {
-            return Vec::new();
-        };
-        let rest: Vec<Scored> = lists.collect();
-        if rest.is_empty() {
-            return first;
+    let first = lists.remove(0);
+    match merge_into(first, &lists, merge) {
+        Ok(merged) => merged,
+        Err(first) => {
+            lists.insert(0, first);
+            merge_sorted(&lists, merge)
         }
-        match merge_into(first, &rest, merge) {
-            Ok(merged) => merged,
-            Err(first) => self.combine_dense(first, rest, merge),
-        }
-    }
-
-    /// [`Scratch::combine`] for any lists, through the dense array.
-    fn combine_dense(
-        &mut self,
-        first: Scored,
-        rest: Vec<Scored>,
-        merge: fn(Score, Score) -> Score,
-    ) -> Scored {
-        self.current += 1;
-        let current = self.current;
-        let mut docs: Vec<DocId> = Vec::with_capacity(first.len());
-        for (doc, s) in first.into_iter().chain(rest.into_iter().flatten()) {
-            let i = doc as usize;
-            if self.stamp[i] == current {
-                self.score[i] = merge(self.score[i], s);
-            } else {
-                self.stamp[i] = current;
-                self.score[i] = s;
-                docs.push(doc);
-            }
-        }
-        docs.into_iter()
-            .map(|d| (d, self.score[d as usize]))
-            .collect()
     }
 }
 
-/// The common case of a word's clause: the word in all text (a long
-/// sorted list) plus field bonuses (short sorted lists of documents that
-/// all have the word). Merged in place when every list is sorted and every
-/// other document is in `first`; otherwise `first` comes back unchanged.
+/// The common case of a word's clause: the word in all text (a long list)
+/// plus field bonuses (short lists of documents that all have the word).
+/// Merged in place when every other document is in `first`; otherwise
+/// `first` comes back unchanged.
 fn merge_into(
     mut first: Scored,
     rest: &[Scored],
     merge: fn(Score, Score) -> Score,
 ) -> Result<Scored, Scored> {
-    let sorted = |l: &Scored| l.windows(2).all(|w| w[0].0 < w[1].0);
-    if !sorted(&first) || !rest.iter().all(sorted) {
-        return Err(first);
-    }
     let mut positions: Vec<Vec<usize>> = Vec::with_capacity(rest.len());
     for list in rest {
         let mut at = 0;
@@ -421,12 +367,33 @@ fn merge_into(
     Ok(first)
 }
 
-fn eval(
-    node: &Node,
-    reader: &SegmentReader,
-    boost: Score,
-    scratch: &mut Scratch,
-) -> tantivy::Result<Scored> {
+/// Union of sorted lists (a k-way merge over their heads; k is small).
+fn merge_sorted(lists: &[Scored], merge: fn(Score, Score) -> Score) -> Scored {
+    let mut heads = vec![0usize; lists.len()];
+    let mut out = Vec::with_capacity(lists.iter().map(Vec::len).max().unwrap_or(0));
+    loop {
+        let next = lists
+            .iter()
+            .zip(&heads)
+            .filter_map(|(l, &h)| l.get(h).map(|&(d, _)| d))
+            .min();
+        let Some(doc) = next else {
+            return out;
+        };
+        let mut score: Option<Score> = None;
+        for (list, head) in lists.iter().zip(heads.iter_mut()) {
+            if let Some(&(d, s)) = list.get(*head) {
+                if d == doc {
+                    score = Some(score.map_or(s, |a| merge(a, s)));
+                    *head += 1;
+                }
+            }
+        }
+        out.push((doc, score.unwrap_or_default()));
+    }
+}
+
+fn eval(node: &Node, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
     match node {
         Node::Leaf(weight) => {
             let mut scorer = weight.scorer(reader, boost)?;
@@ -438,34 +405,17 @@ fn eval(
             }
             Ok(out)
         }
-        Node::Sum(children) => eval_sum(children, reader, boost, scratch),
-        Node::Max(children) => {
-            let lists = eval_all(children, reader, boost, scratch)?;
-            Ok(scratch.combine(lists, Score::max))
-        }
+        Node::Sum(children) => Ok(combine(eval_all(children, reader, boost)?, |a, b| a + b)),
+        Node::Max(children) => Ok(combine(eval_all(children, reader, boost)?, Score::max)),
         // As tantivy does: the boost multiplies down to the leaves.
-        Node::Boost(child, factor) => eval(child, reader, boost * factor, scratch),
+        Node::Boost(child, factor) => eval(child, reader, boost * factor),
     }
-}
-
-fn eval_sum(
-    children: &[Node],
-    reader: &SegmentReader,
-    boost: Score,
-    scratch: &mut Scratch,
-) -> tantivy::Result<Scored> {
-    let lists = eval_all(children, reader, boost, scratch)?;
-    Ok(scratch.combine(lists, |a, b| a + b))
 }
 
 fn eval_all(
     children: &[Node],
     reader: &SegmentReader,
     boost: Score,
-    scratch: &mut Scratch,
 ) -> tantivy::Result<Vec<Scored>> {
-    children
-        .iter()
-        .map(|c| eval(c, reader, boost, scratch))
-        .collect()
+    children.iter().map(|c| eval(c, reader, boost)).collect()
 }
