@@ -6,8 +6,9 @@
 
 mod common;
 
-use baton::search::evaluate::{self, TextQuery, TopK};
+use baton::search::evaluate::{self, Filters, TextQuery, TopK};
 use baton::search::{parse, query};
+use baton::visibility::Viewer;
 use common::TestCorpus;
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -147,7 +148,8 @@ fn every_match_and_score_equals_tantivy_on_the_equivalent_query() {
             continue; // match-all: tantivy's AllQuery scores 1, ours 0 (sorted by date anyway)
         }
         let theirs = searcher.search(&*text.to_query(), &AllScores).unwrap();
-        let ours = evaluate::search(&searcher, &text, &[], None, &AllScores).unwrap();
+        let ours =
+            evaluate::search(&searcher, &text, &Filters::default(), None, &AllScores).unwrap();
         assert_same(q, &ours, &theirs);
         matched_queries += usize::from(!ours.is_empty());
     }
@@ -158,8 +160,13 @@ fn every_match_and_score_equals_tantivy_on_the_equivalent_query() {
 }
 
 #[test]
-fn filters_select_without_changing_scores() {
+fn filters_and_visibility_select_without_changing_scores() {
     let t = corpus();
+    t.write(
+        "runbooks/private-dns.md",
+        "---\ntitle: DNS internal notes\nvisibility: internal\n---\nDNS resolution failures, kafka topics.\n",
+    );
+    t.reconcile();
     let searcher = t.index.reader.searcher();
     let kind = |k: &str| -> Box<dyn Query> {
         Box::new(TermQuery::new(
@@ -167,6 +174,10 @@ fn filters_select_without_changing_scores() {
             IndexRecordOption::Basic,
         ))
     };
+    let columns = t.index.columns.for_searcher(&t.index, &searcher, &[]);
+    let anonymous = Viewer::Anonymous.terms().unwrap();
+    let flags: Vec<_> = columns.iter().map(|c| c.visible(&anonymous)).collect();
+    let mut hidden = 0;
     for q in QUERIES {
         let Some(text) = plan(&t, &searcher, q) else {
             continue;
@@ -174,18 +185,33 @@ fn filters_select_without_changing_scores() {
         if text.required.is_empty() && text.optional.is_empty() {
             continue;
         }
-        let filters = vec![kind("runbook")];
+        let filters = Filters {
+            queries: vec![kind("runbook")],
+            visible: Some(flags.iter().map(|f| &f[..]).collect()),
+        };
+        let access = t.index.access_filter(&Viewer::Anonymous).unwrap();
         let reference = BooleanQuery::new(vec![
             (Occur::Must, text.to_query()),
             (
                 Occur::Must,
                 Box::new(ConstScoreQuery::new(kind("runbook"), 0.0)),
             ),
+            (Occur::Must, access),
         ]);
         let theirs = searcher.search(&reference, &AllScores).unwrap();
         let ours = evaluate::search(&searcher, &text, &filters, None, &AllScores).unwrap();
         assert_same(q, &ours, &theirs);
+        let unrestricted = Filters {
+            queries: vec![kind("runbook")],
+            visible: None,
+        };
+        let all = evaluate::search(&searcher, &text, &unrestricted, None, &AllScores).unwrap();
+        hidden += all.len() - ours.len();
     }
+    assert!(
+        hidden > 0,
+        "the internal document must be hidden from some query"
+    );
 }
 
 #[test]
@@ -225,7 +251,7 @@ fn the_best_hits_are_exact_although_bonuses_are_skipped_elsewhere() {
             let ours = evaluate::search(
                 &searcher,
                 &text,
-                &[],
+                &Filters::default(),
                 Some(&top),
                 &TopDocs::with_limit(k).order_by_score(),
             )

@@ -36,7 +36,42 @@ pub struct SegmentColumns {
     pub factor: Vec<Score>,
     /// One per facet field, in [`ColumnCache`]'s field order.
     pub facets: Vec<FacetColumn>,
+    /// The access terms granting each document.
+    access: FacetColumn,
+    /// Which documents a set of access terms sees, per set asked for.
+    visible: Mutex<HashMap<Vec<String>, Arc<Vec<bool>>>>,
     built: i64,
+}
+
+/// Distinct access-term sets remembered per segment (anonymous, internal
+/// staff, each team mix); past this the memo starts over.
+const MAX_VISIBILITY_SETS: usize = 256;
+
+impl SegmentColumns {
+    /// For each document, whether a viewer with these access terms sees it.
+    pub fn visible(&self, terms: &[String]) -> Arc<Vec<bool>> {
+        let mut memo = self.visible.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = memo.get(terms) {
+            return v.clone();
+        }
+        let granted: Vec<bool> = self
+            .access
+            .values
+            .iter()
+            .map(|v| terms.contains(v))
+            .collect();
+        let docs = self.access.offsets.len().saturating_sub(1) as DocId;
+        let flags: Arc<Vec<bool>> = Arc::new(
+            (0..docs)
+                .map(|d| self.access.ords(d).iter().any(|&o| granted[o as usize]))
+                .collect(),
+        );
+        if memo.len() >= MAX_VISIBILITY_SETS {
+            memo.clear();
+        }
+        memo.insert(terms.to_vec(), flags.clone());
+        flags
+    }
 }
 
 /// The values of one keyword field, per document.
@@ -130,6 +165,8 @@ fn build(index: &BatonIndex, reader: &SegmentReader, facets: &[&str], now: i64) 
     let fast = reader.fast_fields();
     SegmentColumns {
         factor: factors(index, reader, now),
+        access: FacetColumn::read(fast.str("access").ok().flatten(), reader.max_doc()),
+        visible: Mutex::default(),
         facets: facets
             .iter()
             .map(|name| FacetColumn::read(fast.str(name).ok().flatten(), reader.max_doc()))

@@ -95,6 +95,17 @@ pub struct TextQuery {
     pub bonus: Vec<Bonus>,
 }
 
+/// What a search is restricted to, besides its text.
+#[derive(Default)]
+pub struct Filters<'a> {
+    /// Queries every hit must match (kinds, systems, tags, dates).
+    pub queries: Vec<Box<dyn Query>>,
+    /// Per segment ordinal, which documents the caller may see (`None`:
+    /// every document). A flag per document, read from the segment's
+    /// cached access column, is far cheaper than an access query.
+    pub visible: Option<Vec<&'a [bool]>>,
+}
+
 /// The best `k` hits by score times a per-document factor are wanted: the
 /// scores are multiplied by the factor, and bonuses need only be checked
 /// where they could change those `k`.
@@ -144,16 +155,20 @@ enum Node {
 pub fn search<C: Collector>(
     searcher: &Searcher,
     text: &TextQuery,
-    filters: &[Box<dyn Query>],
+    filters: &Filters,
     top: Option<&TopK>,
     collector: &C,
 ) -> tantivy::Result<C::Fruit> {
-    let prepared = Prepared::new(searcher, text, filters)?;
+    let prepared = Prepared::new(searcher, text, &filters.queries)?;
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let mut child = collector.for_segment(ord as u32, reader)?;
         let top = top.map(|t| (t.k, t.factors.get(ord).copied().unwrap_or_default()));
-        for (doc, score) in prepared.matches(reader, top)? {
+        let visible = filters
+            .visible
+            .as_ref()
+            .map(|v| v.get(ord).copied().unwrap_or(&[][..]));
+        for (doc, score) in prepared.matches(reader, visible, top)? {
             child.collect(doc, score);
         }
         fruits.push(child.harvest());
@@ -208,9 +223,10 @@ impl Prepared {
     fn matches(
         &self,
         reader: &SegmentReader,
+        visible: Option<&[bool]>,
         top: Option<(usize, &[Score])>,
     ) -> tantivy::Result<Scored> {
-        let mut matches = self.base_matches(reader)?;
+        let mut matches = self.base_matches(reader, visible)?;
         let factor = |doc: DocId| {
             top.and_then(|(_, f)| f.get(doc as usize))
                 .map_or(1.0, |&f| f)
@@ -233,7 +249,11 @@ impl Prepared {
     }
 
     /// Matches and scores of one segment without the bonuses, in document order.
-    fn base_matches(&self, reader: &SegmentReader) -> tantivy::Result<Scored> {
+    fn base_matches(
+        &self,
+        reader: &SegmentReader,
+        visible: Option<&[bool]>,
+    ) -> tantivy::Result<Scored> {
         let max_doc = reader.max_doc();
         let match_all = self.required.is_empty() && self.optional.is_empty();
         // Per document: how many required queries match, and the score sum.
@@ -259,7 +279,7 @@ impl Prepared {
                 score[doc as usize] += s;
             }
         }
-        let mut checks = Checks::new(reader, &self.filters, &self.excluded)?;
+        let mut checks = Checks::new(reader, visible, &self.filters, &self.excluded)?;
         let needed = needed.max(1);
         let mut out = Vec::new();
         for doc in 0..max_doc {
@@ -277,6 +297,7 @@ impl Prepared {
 /// Deleted documents, filters and exclusions, checked in document order.
 struct Checks<'r> {
     alive: Option<&'r tantivy::fastfield::AliveBitSet>,
+    visible: Option<&'r [bool]>,
     filters: Vec<Box<dyn tantivy::query::Scorer>>,
     excluded: Vec<Box<dyn tantivy::query::Scorer>>,
 }
@@ -284,6 +305,7 @@ struct Checks<'r> {
 impl<'r> Checks<'r> {
     fn new(
         reader: &'r SegmentReader,
+        visible: Option<&'r [bool]>,
         filters: &[Box<dyn Weight>],
         excluded: &[Box<dyn Weight>],
     ) -> tantivy::Result<Checks<'r>> {
@@ -292,6 +314,7 @@ impl<'r> Checks<'r> {
         };
         Ok(Checks {
             alive: reader.alive_bitset(),
+            visible,
             filters: scorers(filters)?,
             excluded: scorers(excluded)?,
         })
@@ -301,6 +324,12 @@ impl<'r> Checks<'r> {
     /// must come in increasing document order.
     fn pass(&mut self, doc: DocId) -> bool {
         if self.alive.is_some_and(|a| !a.is_alive(doc)) {
+            return false;
+        }
+        if self
+            .visible
+            .is_some_and(|v| !v.get(doc as usize).copied().unwrap_or(false))
+        {
             return false;
         }
         self.filters.iter_mut().all(|s| reaches(s.as_mut(), doc))

@@ -228,11 +228,23 @@ fn search_on(
         response.facets = empty_facets(index);
         return Ok(finish(response, started));
     }
-    let mut filters = filter_clauses(index, req);
-    filters.extend(inline_filters(index, &parsed));
+    let mut queries = filter_clauses(index, req);
+    queries.extend(inline_filters(index, &parsed));
     let mut text = plan.query.unwrap_or_default();
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let facet_collector = facet_collector(index, searcher);
+    let columns = facet_collector.columns.clone();
+    // The access filter as cached per-document flags, not a query.
+    let visible: Option<Vec<_>> = req
+        .viewer
+        .terms()
+        .map(|terms| columns.iter().map(|c| c.visible(&terms)).collect());
+    let filters = evaluate::Filters {
+        queries,
+        visible: visible
+            .as_ref()
+            .map(|v| v.iter().map(|flags| &flags[..]).collect()),
+    };
     let sort = if plan.no_text {
         Sort::Updated
     } else {
@@ -244,7 +256,6 @@ fn search_on(
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
                 .order_by_score();
-            let columns = facet_collector.columns.clone();
             let k = TopK {
                 k: req.offset.saturating_add(limit),
                 factors: columns.iter().map(|c| &c.factor[..]).collect(),
@@ -321,10 +332,10 @@ fn empty_facets(index: &BatonIndex) -> Facets {
 }
 
 /// One must-clause per filtered field; values within a field are OR-ed.
+/// (Access is not among them: see `visible` in [`search_on`].)
 fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>> {
     let f = &index.fields;
     let mut out = Vec::new();
-    out.extend(index.access_filter(&req.viewer));
     let groups: [(Option<Field>, &Vec<String>, bool); 3] = [
         (Some(f.kind), &req.kinds, false),
         (f.keyword.get("systems").copied(), &req.systems, true),
