@@ -317,6 +317,9 @@ pub struct QueryMeasurement {
     pub p99_ms: f64,
     /// Searches per second on one thread.
     pub qps_one_thread: f64,
+    /// Mean ms per query, slowest first: where tuning pays.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub per_query: Vec<(String, f64)>,
 }
 
 /// Reads queries: a JSON-lines file with a `query` field per line (the eval
@@ -350,15 +353,24 @@ pub fn run_queries(
         search(index, &SearchRequest::new(q))?; // warm caches, as the server would be
     }
     let mut latencies = Vec::with_capacity(queries.len() * rounds);
+    let mut sums = vec![0.0; queries.len()];
     let started = Instant::now();
     for _ in 0..rounds {
-        for q in queries {
+        for (q, sum) in queries.iter().zip(&mut sums) {
             let t = Instant::now();
             search(index, &SearchRequest::new(q))?;
-            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            latencies.push(ms);
+            *sum += ms;
         }
     }
     let total = started.elapsed().as_secs_f64();
+    let mut per_query: Vec<(String, f64)> = queries
+        .iter()
+        .cloned()
+        .zip(sums.into_iter().map(|s| s / rounds as f64))
+        .collect();
+    per_query.sort_by(|a, b| b.1.total_cmp(&a.1));
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
     Ok(QueryMeasurement {
@@ -366,6 +378,7 @@ pub fn run_queries(
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
         qps_one_thread: latencies.len() as f64 / total.max(1e-9),
+        per_query,
     })
 }
 

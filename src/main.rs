@@ -161,6 +161,9 @@ enum Command {
         /// Print the measurement as JSON
         #[arg(long)]
         json: bool,
+        /// Also list each query's mean time, slowest first
+        #[arg(long)]
+        per_query: bool,
     },
     /// Benchmark visibility filtering: the same queries with and without the
     /// access filter, over the corpus replicated to 10,000+ documents with
@@ -340,9 +343,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             queries,
             rounds,
             json,
+            per_query,
         }) => {
             let index = index(&config, &schema, false)?;
-            let m = bench::run_queries(&index, &bench::read_queries(&queries)?, rounds.max(1))?;
+            let mut m = bench::run_queries(&index, &bench::read_queries(&queries)?, rounds.max(1))?;
+            if per_query && !json {
+                for (q, ms) in &m.per_query {
+                    println!("{ms:8.3} ms  {q}");
+                }
+            }
+            if !per_query {
+                m.per_query.clear();
+            }
             if json {
                 println!("{}", serde_json::to_string(&m)?);
             } else {
