@@ -8,11 +8,11 @@
 //!
 //! Here tantivy still scores each leaf (the same BM25, phrase and constant
 //! scores, with boosts pushed down to the leaves exactly as tantivy does),
-//! but each leaf's postings are read once, in one tight pass, into a list
-//! sorted by document, and the tree's sums and maxima merge those lists
-//! (a word's field bonuses in place, since their documents all have the
-//! word). The segment's matches then go, in document order, to ordinary
-//! tantivy collectors.
+//! but each leaf's postings are read once, in one tight pass, straight into
+//! one score slot per document of the segment; the tree's sums and maxima
+//! fold there (into a temporary only where a sum competes in a maximum).
+//! Merging per-leaf lists instead cost a tenth more. The segment's matches
+//! then go, in document order, to ordinary tantivy collectors.
 //! [`Expr::to_query`] gives the equivalent tantivy query, so tests can check
 //! that both compute the same thing.
 
@@ -256,38 +256,42 @@ impl Prepared {
     ) -> tantivy::Result<Scored> {
         let max_doc = reader.max_doc();
         let match_all = self.required.is_empty() && self.optional.is_empty();
-        // Per document: how many required queries match, and the score sum.
-        let mut matched = vec![0u16; if match_all { 0 } else { max_doc as usize }];
-        let mut score = vec![0.0f32; matched.len()];
-        for weight in &self.required {
-            let mut scorer = weight.scorer(reader, 1.0)?;
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                matched[doc as usize] += 1;
-                score[doc as usize] += scorer.score();
-                doc = scorer.advance();
+        let mut acc = Dense::new(if match_all { 0 } else { max_doc as usize });
+        // Per document: how many required queries match (scores go to `acc`).
+        let mut required = vec![
+            0u16;
+            if self.required.is_empty() {
+                0
+            } else {
+                acc.len()
             }
+        ];
+        for weight in &self.required {
+            weight.for_each(reader, &mut |doc, score| {
+                required[doc as usize] += 1;
+                acc.fold(Fold::Add, doc, score);
+            })?;
+        }
+        // Each optional expression adds straight into the segment's sums.
+        let mut pool = Vec::new();
+        for expr in &self.optional {
+            eval_into(expr, reader, 1.0, Fold::Add, &mut acc, &mut pool)?;
         }
         let needed = self.required.len() as u16;
-        // Each optional expression adds straight into the segment's sums.
-        for expr in &self.optional {
-            for (doc, s) in eval(expr, reader, 1.0)? {
-                // With nothing required, one optional match is enough.
-                if needed == 0 {
-                    matched[doc as usize] = 1;
-                }
-                score[doc as usize] += s;
-            }
-        }
+        let is_match = |doc: DocId| match needed {
+            // With nothing required, one optional match is enough.
+            0 => acc.has(doc),
+            _ => required[doc as usize] == needed,
+        };
         let mut checks = Checks::new(reader, visible, &self.filters, &self.excluded)?;
-        let needed = needed.max(1);
         let mut out = Vec::new();
         for doc in 0..max_doc {
-            if !match_all && matched[doc as usize] < needed {
-                continue;
-            }
-            if checks.pass(doc) {
-                out.push((doc, if match_all { 0.0 } else { score[doc as usize] }));
+            if match_all {
+                if checks.pass(doc) {
+                    out.push((doc, 0.0));
+                }
+            } else if is_match(doc) && checks.pass(doc) {
+                out.push((doc, acc.get(doc)));
             }
         }
         Ok(out)
@@ -345,106 +349,114 @@ fn reaches(docset: &mut dyn DocSet, doc: DocId) -> bool {
     docset.doc() == doc
 }
 
-/// Matches of one node: documents in increasing order, with scores.
-/// Leaves come that way from tantivy, and merging keeps the order.
+/// Matches of a segment: documents in increasing order, with scores.
 type Scored = Vec<(DocId, Score)>;
 
-/// Combines children's matches with `merge` for documents several match,
-/// in child order (a sum adds up as tantivy's does).
-fn combine(children: Vec<Scored>, merge: fn(Score, Score) -> Score) -> Scored {
-    let mut lists: Vec<Scored> = children.into_iter().filter(|l| !l.is_empty()).collect();
-    if lists.len() <= 1 {
-        return lists.pop().unwrap_or_default();
-    }
-    let first = lists.remove(0);
-    match merge_into(first, &lists, merge) {
-        Ok(merged) => merged,
-        Err(first) => {
-            lists.insert(0, first);
-            merge_sorted(&lists, merge)
+/// How a child's score joins its parent's.
+#[derive(Clone, Copy, PartialEq)]
+enum Fold {
+    /// Added (a `Sum`).
+    Add,
+    /// The larger kept (a `Max`).
+    Max,
+}
+
+/// Scores of one segment's documents, one slot per document: leaves write
+/// straight into their parent's slots (postings come sorted, so the
+/// writes move forward through memory) instead of building and merging
+/// lists. `touched` remembers which slots are set, so a temporary one is
+/// read and reset in the time of its matches, not of the segment.
+struct Dense {
+    /// Negative: no match yet (BM25 and constant scores are never negative).
+    scores: Vec<Score>,
+    touched: Vec<DocId>,
+}
+
+impl Dense {
+    fn new(max_doc: usize) -> Dense {
+        Dense {
+            scores: vec![-1.0; max_doc],
+            touched: Vec::new(),
         }
+    }
+
+    fn len(&self) -> usize {
+        self.scores.len()
+    }
+
+    fn has(&self, doc: DocId) -> bool {
+        self.scores[doc as usize] >= 0.0
+    }
+
+    fn get(&self, doc: DocId) -> Score {
+        self.scores[doc as usize]
+    }
+
+    #[inline]
+    fn fold(&mut self, how: Fold, doc: DocId, score: Score) {
+        let slot = &mut self.scores[doc as usize];
+        if *slot < 0.0 {
+            *slot = score;
+            self.touched.push(doc);
+        } else if how == Fold::Add {
+            *slot += score;
+        } else {
+            *slot = slot.max(score);
+        }
+    }
+
+    /// Folds every set slot into `into`, then clears them.
+    fn drain_into(&mut self, how: Fold, into: &mut Dense) {
+        for &doc in &self.touched {
+            let slot = &mut self.scores[doc as usize];
+            into.fold(how, doc, *slot);
+            *slot = -1.0;
+        }
+        self.touched.clear();
     }
 }
 
-/// The common case of a word's clause: the word in all text (a long list)
-/// plus field bonuses (short lists of documents that all have the word).
-/// Merged in place when every other document is in `first`; otherwise
-/// `first` comes back unchanged.
-fn merge_into(
-    mut first: Scored,
-    rest: &[Scored],
-    merge: fn(Score, Score) -> Score,
-) -> Result<Scored, Scored> {
-    let mut positions: Vec<Vec<usize>> = Vec::with_capacity(rest.len());
-    for list in rest {
-        let mut at = 0;
-        let mut found = Vec::with_capacity(list.len());
-        for &(doc, _) in list {
-            at += first[at..].partition_point(|&(d, _)| d < doc);
-            if first.get(at).is_none_or(|&(d, _)| d != doc) {
-                return Err(first);
-            }
-            found.push(at);
-        }
-        positions.push(found);
-    }
-    for (list, found) in rest.iter().zip(positions) {
-        for (&(_, s), at) in list.iter().zip(found) {
-            first[at].1 = merge(first[at].1, s);
-        }
-    }
-    Ok(first)
-}
-
-/// Union of sorted lists (a k-way merge over their heads; k is small).
-fn merge_sorted(lists: &[Scored], merge: fn(Score, Score) -> Score) -> Scored {
-    let mut heads = vec![0usize; lists.len()];
-    let mut out = Vec::with_capacity(lists.iter().map(Vec::len).max().unwrap_or(0));
-    loop {
-        let next = lists
-            .iter()
-            .zip(&heads)
-            .filter_map(|(l, &h)| l.get(h).map(|&(d, _)| d))
-            .min();
-        let Some(doc) = next else {
-            return out;
-        };
-        let mut score: Option<Score> = None;
-        for (list, head) in lists.iter().zip(heads.iter_mut()) {
-            if let Some(&(d, s)) = list.get(*head) {
-                if d == doc {
-                    score = Some(score.map_or(s, |a| merge(a, s)));
-                    *head += 1;
-                }
-            }
-        }
-        out.push((doc, score.unwrap_or_default()));
-    }
-}
-
-fn eval(node: &Node, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
-    match node {
-        Node::Leaf(weight) => {
-            let mut scorer = weight.scorer(reader, boost)?;
-            let mut out = Vec::with_capacity(scorer.size_hint() as usize);
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                out.push((doc, scorer.score()));
-                doc = scorer.advance();
-            }
-            Ok(out)
-        }
-        Node::Sum(children) => Ok(combine(eval_all(children, reader, boost)?, |a, b| a + b)),
-        Node::Max(children) => Ok(combine(eval_all(children, reader, boost)?, Score::max)),
-        // As tantivy does: the boost multiplies down to the leaves.
-        Node::Boost(child, factor) => eval(child, reader, boost * factor),
-    }
-}
-
-fn eval_all(
-    children: &[Node],
+/// Folds the scores of `node`'s matches into `into`. A child joining the
+/// way its parent combines (a sum in a sum, a maximum in a maximum) writes
+/// straight into the parent's slots; otherwise it is completed in a
+/// temporary (from `pool`) first: a sum must be whole before it competes
+/// in a maximum. Children fold in order, so sums add up as tantivy's do.
+fn eval_into(
+    node: &Node,
     reader: &SegmentReader,
     boost: Score,
-) -> tantivy::Result<Vec<Scored>> {
-    children.iter().map(|c| eval(c, reader, boost)).collect()
+    how: Fold,
+    into: &mut Dense,
+    pool: &mut Vec<Dense>,
+) -> tantivy::Result<()> {
+    let (children, own) = match node {
+        Node::Leaf(weight) => {
+            let mut scorer = weight.scorer(reader, boost)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                into.fold(how, doc, scorer.score());
+                doc = scorer.advance();
+            }
+            return Ok(());
+        }
+        // As tantivy does: the boost multiplies down to the leaves.
+        Node::Boost(child, factor) => {
+            return eval_into(child, reader, boost * factor, how, into, pool)
+        }
+        Node::Sum(children) => (children, Fold::Add),
+        Node::Max(children) => (children, Fold::Max),
+    };
+    if own == how || children.len() == 1 {
+        for child in children {
+            eval_into(child, reader, boost, how, into, pool)?;
+        }
+        return Ok(());
+    }
+    let mut temp = pool.pop().unwrap_or_else(|| Dense::new(into.len()));
+    for child in children {
+        eval_into(child, reader, boost, own, &mut temp, pool)?;
+    }
+    temp.drain_into(how, into);
+    pool.push(temp);
+    Ok(())
 }
