@@ -1,5 +1,5 @@
 //! HTTP handlers. CPU-heavy work (search, snippets, Markdown rendering,
-//! related documents) runs on the blocking pool, never on the async runtime's
+//! related documents) runs on the CPU pool ([`super::cpu_pool`]), never on the async runtime's
 //! threads, so one slow query cannot stall every other request.
 
 use std::io::Read;
@@ -28,8 +28,19 @@ const DEFAULT_RELATED: usize = 5;
 /// Most related articles per request.
 const MAX_RELATED: usize = 20;
 
-/// Runs CPU-bound work on the blocking pool.
+/// Runs CPU-bound work on the CPU pool, in arrival order.
 pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    super::cpu_pool::CpuPool::shared()
+        .run(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// Runs work that may wait on the disk or the index writer (document
+/// writes) on tokio's blocking pool, so it never holds up a CPU worker.
+pub(super) async fn blocking_io<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::access::Caller;
-use super::api::blocking;
+use super::api::{blocking, blocking_io};
 use super::error::ApiError;
 use super::tags::authorize;
 use super::{write, AppState};
@@ -346,7 +346,7 @@ pub async fn confirm(
         MAX_REMARK_CHARS,
         true,
     )?;
-    let response = blocking(move || {
+    let response = blocking_io(move || {
         write_confirmation(
             &state,
             &id,
@@ -520,7 +520,7 @@ pub async fn feedback(
             tags.push(t);
         }
     }
-    let response = blocking(move || {
+    let response = blocking_io(move || {
         write_feedback(
             &state,
             &request.handover,

@@ -12,6 +12,7 @@ pub mod access;
 pub mod api;
 pub mod assets;
 pub mod audit;
+pub mod cpu_pool;
 pub mod error;
 pub mod handovers;
 pub mod media;
