@@ -66,8 +66,11 @@ impl CpuPool {
     ) -> Result<T, JobFailed> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            // The request may have timed out and gone; nothing to tell then.
-            let _ = answer.send(f());
+            // A request that timed out or was dropped while queued is not
+            // worked on: under overload the queue drains instead of growing.
+            if !answer.is_closed() {
+                let _ = answer.send(f());
+            }
         });
         self.jobs.send(job).map_err(|_| JobFailed)?;
         answered.await.map_err(|_| JobFailed)
@@ -86,5 +89,28 @@ mod tests {
         assert!(failed.is_err());
         // The single worker is still there for the next job.
         assert_eq!(pool.run(|| "still serving").await.unwrap(), "still serving");
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_request_is_gone_is_skipped() {
+        let pool: &'static CpuPool = Box::leak(Box::new(CpuPool::new(1)));
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn(pool.run(move || {
+            let _ = started.send(());
+            blocked.recv().is_ok()
+        }));
+        running.await.unwrap();
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        // Queued behind the busy worker, then dropped (as a timed-out request is).
+        let dropped = pool.run(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+        let wait = std::time::Duration::from_millis(20);
+        assert!(tokio::time::timeout(wait, dropped).await.is_err());
+        release.send(()).unwrap();
+        assert!(first.await.unwrap().unwrap());
+        // One worker, jobs in order: the dropped job's turn has passed.
+        assert_eq!(pool.run(|| 1).await.unwrap(), 1);
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 }
