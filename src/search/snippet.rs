@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::analysis::{Analyzer, Mode};
 
@@ -89,8 +89,11 @@ impl Highlighter {
         let patterns: Vec<&String> = terms.iter().collect();
         // Leftmost-longest: at each place the longest term (the word rather
         // than its sub-words), in one non-overlapping pass.
+        // A noncontiguous NFA: built in a fraction of a DFA's time (the DFA
+        // build cost more than it saved over the ten hits of a page).
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
             .build(&patterns)
             .ok();
         let han = terms.iter().any(|t| t.chars().any(crate::analysis::is_han));
