@@ -13,6 +13,7 @@ pub mod query;
 pub mod related;
 pub mod segment;
 pub mod snippet;
+pub mod stored;
 pub mod suggest;
 
 use std::ops::Bound;
@@ -388,50 +389,40 @@ pub(crate) fn hit(
     score: f32,
     highlight: Option<&std::collections::HashMap<String, f32>>,
 ) -> Result<Hit, SearchError> {
-    let doc: TantivyDocument = searcher.doc(addr)?;
+    let mut doc: stored::StoredDoc = searcher.doc(addr)?;
     let f = &index.fields;
-    let text = |field: Field| first_text(&doc, field);
     let all = |name: &str| {
         f.keyword
             .get(name)
-            .map(|&field| all_text(&doc, field))
+            .map(|&field| doc.texts(field).map(str::to_string).collect())
             .unwrap_or_default()
     };
-    let id = text(f.id);
-    let body = text(f.body);
+    let (systems, tags) = (all("systems"), all("tags"));
+    let id = doc.take_text(f.id);
+    let body = doc.take_text(f.body);
     let snippet = match highlight {
         Some(terms) => snippet::snippet(&index.analyzer, &body, terms),
         None => snippet::lead(&body),
     };
     let url = DocId::parse(&id).map(|d| d.url()).unwrap_or_default();
     let segment = highlight.and_then(|terms| {
-        let json = doc.get_first(f.segments).and_then(|v| v.as_str())?;
+        let json = doc.text(f.segments);
         let segments: Vec<crate::document::transcript::Segment> =
             serde_json::from_str(json).ok()?;
         segment::best(&index.analyzer, &segments, terms)
     });
     Ok(Hit {
         segment,
-        title: text(f.title),
-        kind: text(f.kind),
-        systems: all("systems"),
-        tags: all("tags"),
-        updated: doc
-            .get_first(f.updated)
-            .and_then(|v| v.as_datetime())
-            .map(format_day),
+        title: doc.take_text(f.title),
+        kind: doc.take_text(f.kind),
+        systems,
+        tags,
+        updated: doc.date(f.updated).map(format_day),
         score,
         snippet,
         url,
         id,
     })
-}
-
-fn first_text(doc: &TantivyDocument, field: Field) -> String {
-    doc.get_first(field)
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 pub(crate) fn all_text(doc: &TantivyDocument, field: Field) -> Vec<String> {
