@@ -6,7 +6,8 @@
 #   defaults: ../shared/corpora and ../shared/eval/dev-queries.jsonl
 #
 # 1. replicates CORPORA_DIR into a temp folder until it holds >= 10,000 docs;
-# 2. `baton bench-query`: the same queries through search::search in-process;
+# 2. `baton bench-query --anonymous`: the same queries, as the same caller,
+#    through search::search in-process;
 # 3. `baton serve` on 127.0.0.1 and wrk (10 s per level, rotating through the
 #    queries) at 1, 8 and 32 connections: QPS, p50, p99, errors; RSS while serving.
 # Bounded: three 10-second wrk runs, loopback only. Needs wrk (apt-get install wrk).
@@ -43,8 +44,9 @@ mkdir -p "$WORK/corpus" && mv "$WORK"/corpus-copy-* "$WORK/corpus/"
 "$BATON" --corpus "$WORK/corpus" --data "$WORK/data" index >/dev/null
 echo "corpus: $(( per_copy * copies )) Markdown files in $copies copies of $CORPORA"
 
-# 2. in-process baseline
-inproc=$("$BATON" --corpus "$WORK/corpus" --data "$WORK/data" bench-query --queries "$QUERIES" --rounds 20 --json | tail -n 1)
+# 2. in-process baseline: the same search as the HTTP requests below, which
+#    carry no token, so as an anonymous reader (public documents only).
+inproc=$("$BATON" --corpus "$WORK/corpus" --data "$WORK/data" bench-query --queries "$QUERIES" --rounds 20 --anonymous --json | tail -n 1)
 echo "in-process: $inproc"
 
 # 3. HTTP

@@ -342,15 +342,20 @@ pub fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// Runs every query `rounds` times through `search::search`, the same call
-/// the HTTP handler makes, with the API's default page size.
+/// the HTTP handler makes, with the API's default page size, as `viewer`.
 pub fn run_queries(
     index: &BatonIndex,
     queries: &[String],
     rounds: usize,
+    viewer: &crate::visibility::Viewer,
 ) -> anyhow::Result<QueryMeasurement> {
     use crate::search::{search, SearchRequest};
+    let request = |q: &str| SearchRequest {
+        viewer: viewer.clone(),
+        ..SearchRequest::new(q)
+    };
     for q in queries {
-        search(index, &SearchRequest::new(q))?; // warm caches, as the server would be
+        search(index, &request(q))?; // warm caches, as the server would be
     }
     let mut latencies = Vec::with_capacity(queries.len() * rounds);
     let mut sums = vec![0.0; queries.len()];
@@ -358,7 +363,7 @@ pub fn run_queries(
     for _ in 0..rounds {
         for (q, sum) in queries.iter().zip(&mut sums) {
             let t = Instant::now();
-            search(index, &SearchRequest::new(q))?;
+            search(index, &request(q))?;
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             latencies.push(ms);
             *sum += ms;

@@ -164,6 +164,10 @@ enum Command {
         /// Also list each query's mean time, slowest first
         #[arg(long)]
         per_query: bool,
+        /// Search as an anonymous reader (public documents only), as an
+        /// HTTP request without a token does; by default, as the CLI: everything
+        #[arg(long)]
+        anonymous: bool,
     },
     /// Benchmark visibility filtering: the same queries with and without the
     /// access filter, over the corpus replicated to 10,000+ documents with
@@ -344,9 +348,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rounds,
             json,
             per_query,
+            anonymous,
         }) => {
             let index = index(&config, &schema, false)?;
-            let mut m = bench::run_queries(&index, &bench::read_queries(&queries)?, rounds.max(1))?;
+            let viewer = if anonymous {
+                baton::visibility::Viewer::Anonymous
+            } else {
+                baton::visibility::Viewer::All
+            };
+            let queries = bench::read_queries(&queries)?;
+            let mut m = bench::run_queries(&index, &queries, rounds.max(1), &viewer)?;
             if per_query && !json {
                 for (q, ms) in &m.per_query {
                     println!("{ms:8.3} ms  {q}");
