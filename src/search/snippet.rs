@@ -3,10 +3,10 @@
 //!
 //! tantivy's snippet generator re-analyses the whole stored body of every
 //! hit; with jieba that dominated search time (a 20 KB page per hit). Here
-//! the body is only *folded* (cheap: NFKC + Traditional->Simplified, offsets
-//! kept), matches are located by plain substring search of the query terms,
-//! the densest window wins, and only that window goes through the analyzer
-//! to mark exact term matches. Windows start and end on character
+//! matches are located by plain substring search of the query terms (in
+//! every spelling that folds to them, so the body need not be folded), the
+//! densest window wins, and only that window goes through the analyzer to
+//! mark exact term matches. Windows start and end on character
 //! boundaries and never inside a word or identifier.
 
 use std::collections::{HashMap, HashSet};
@@ -67,8 +67,11 @@ fn with_highlighter<T>(terms: &HashMap<String, f32>, f: impl FnOnce(&Highlighter
 
 /// The start of the body, HTML-escaped, for hits matched outside it.
 pub fn lead(body: &str) -> String {
-    let lead: String = collapse_whitespace(body)
-        .chars()
+    // Whitespace collapsed lazily: only the first words of a long body are read.
+    let lead: String = body
+        .split_whitespace()
+        .enumerate()
+        .flat_map(|(i, word)| (i > 0).then_some(' ').into_iter().chain(word.chars()))
         .take(SNIPPET_CHARS)
         .collect();
     html_escape::encode_text(&lead).into_owned()
@@ -77,32 +80,15 @@ pub fn lead(body: &str) -> String {
 /// Marks query terms in the best passage of a text.
 pub struct Highlighter {
     terms: HashSet<String>,
-    matcher: Option<AhoCorasick>,
-    patterns: usize,
-    han: bool,
+    matcher: Option<Matcher>,
 }
 
 impl Highlighter {
     /// A highlighter for these analysed query terms (as indexed: folded, lowercased, stemmed).
     pub fn new(terms: impl IntoIterator<Item = String>) -> Highlighter {
         let terms: HashSet<String> = terms.into_iter().filter(|t| !t.is_empty()).collect();
-        let patterns: Vec<&String> = terms.iter().collect();
-        // Leftmost-longest: at each place the longest term (the word rather
-        // than its sub-words), in one non-overlapping pass.
-        // A noncontiguous NFA: built in a fraction of a DFA's time (the DFA
-        // build cost more than it saved over the ten hits of a page).
-        let matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(&patterns)
-            .ok();
-        let han = terms.iter().any(|t| t.chars().any(crate::analysis::is_han));
-        Highlighter {
-            patterns: patterns.len(),
-            terms,
-            matcher,
-            han,
-        }
+        let matcher = Matcher::new(&terms.iter().map(String::as_str).collect::<Vec<_>>());
+        Highlighter { terms, matcher }
     }
 
     /// HTML-escaped passage with `<mark>` around matches; `None` when no term occurs.
@@ -141,32 +127,124 @@ impl Highlighter {
     /// Byte range in `body` of the passage holding the most distinct terms.
     fn best_window(&self, body: &str) -> Option<(usize, usize)> {
         let matcher = self.matcher.as_ref()?;
-        // Only Traditional->Simplified folding here (it keeps every byte
-        // offset, so no offset map is needed) and only when a term has Han
-        // characters; NFKC is left to the analyzer's pass over the window.
-        // Bytes, not a String: the folded copy is only searched, so it need
-        // not be re-validated as UTF-8 (that alone was a tenth of search time).
-        let mut text = body.as_bytes()[..floor_char_boundary(body, MAX_SCAN_BYTES)].to_vec();
-        if self.han {
-            fold_han(&mut text);
-        }
-        // make_ascii_lowercase keeps byte offsets, unlike to_lowercase.
-        text.make_ascii_lowercase();
-        // One pass over the text for all terms at once.
-        let hits: Vec<(usize, usize)> = matcher
-            .find_iter(&text)
-            .take(MAX_HITS)
-            .map(|m| (m.start(), m.pattern().as_usize()))
-            .collect();
-        let start = densest(&hits, self.patterns, SNIPPET_CHARS * 3)?; // CJK: 3 bytes a character
+        let hits = matcher.find(&body[..floor_char_boundary(body, MAX_SCAN_BYTES)]);
+        let start = densest(&hits, matcher.terms, SNIPPET_CHARS * 3)?; // CJK: 3 bytes a character
         Some(window_around(body, start))
     }
 }
 
+/// Finds the query terms in a body as the index sees it: Traditional
+/// characters folded to Simplified, ASCII lowercased. The body itself is
+/// searched when possible, not a folded and lowercased copy: a term with Han
+/// characters becomes one pattern per spelling that folds to it, and a
+/// lowercased copy is made only when some term has an ASCII letter (where
+/// terms without one match cannot depend on case).
+struct Matcher {
+    automaton: AhoCorasick,
+    /// The term (index into the distinct terms) each pattern spells.
+    term_of: Vec<usize>,
+    /// Number of distinct terms.
+    terms: usize,
+    /// A term had too many spellings: fold a copy of the body instead.
+    fold: bool,
+    /// Some term has an ASCII letter: search a lowercased copy.
+    lowercase: bool,
+}
+
+impl Matcher {
+    fn new(terms: &[&str]) -> Option<Matcher> {
+        // Folding only ever matters to terms with Han characters.
+        let han = terms.iter().any(|t| t.chars().any(crate::analysis::is_han));
+        let spelled = if han { spellings(terms) } else { None };
+        let fold = han && spelled.is_none();
+        let (patterns, term_of) = spelled.unwrap_or_else(|| {
+            let patterns = terms.iter().map(|t| t.to_string()).collect();
+            (patterns, (0..terms.len()).collect())
+        });
+        // Leftmost-longest: at each place the longest term (the word rather
+        // than its sub-words), in one non-overlapping pass. A noncontiguous
+        // NFA: the automaton serves only the ~10 hits of one search, and the
+        // DFA (or contiguous NFA) built from it costs more than it saves on
+        // them; the prefilter does most of the scanning anyway.
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .build(&patterns)
+            .ok()?;
+        Some(Matcher {
+            automaton,
+            term_of,
+            terms: terms.len(),
+            fold,
+            lowercase: terms
+                .iter()
+                .any(|t| t.bytes().any(|b| b.is_ascii_alphabetic())),
+        })
+    }
+
+    /// (start, term) of each match in `text`, at most [`MAX_HITS`].
+    fn find(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut copy = None;
+        if self.fold || self.lowercase {
+            // Both keep every byte offset. Bytes, not a String: the copy is
+            // only searched, so it need not be re-validated as UTF-8.
+            let bytes = copy.insert(text.as_bytes().to_vec());
+            if self.fold {
+                fold_han(bytes);
+            }
+            if self.lowercase {
+                bytes.make_ascii_lowercase();
+            }
+        }
+        let haystack = copy.as_deref().unwrap_or(text.as_bytes());
+        self.automaton
+            .find_iter(haystack)
+            .take(MAX_HITS)
+            .map(|m| (m.start(), self.term_of[m.pattern().as_usize()]))
+            .collect()
+    }
+}
+
+/// Spellings of one term searched for at most; past this the body is folded.
+const MAX_SPELLINGS: usize = 64;
+
+/// Every spelling of every term that folds to it, with the term each spells;
+/// `None` when a term has more than [`MAX_SPELLINGS`].
+///
+/// Folding maps each character to one of the same UTF-8 length, so a term
+/// occurs in the folded text exactly where one of its spellings occurs in
+/// the original, at the same offsets; and two terms never share a spelling.
+fn spellings(terms: &[&str]) -> Option<(Vec<String>, Vec<usize>)> {
+    let mut patterns = Vec::new();
+    let mut term_of = Vec::new();
+    for (id, term) in terms.iter().enumerate() {
+        let mut spelled = vec![String::new()];
+        for c in term.chars() {
+            let sources = han_sources(c);
+            if spelled.len() * sources.len() > MAX_SPELLINGS {
+                return None;
+            }
+            spelled = spelled
+                .iter()
+                .flat_map(|prefix| {
+                    sources.iter().map(move |&s| {
+                        let mut spelling = prefix.clone();
+                        spelling.push(s);
+                        spelling
+                    })
+                })
+                .collect();
+        }
+        term_of.extend(std::iter::repeat_n(id, spelled.len()));
+        patterns.extend(spelled);
+    }
+    Some((patterns, term_of))
+}
+
 /// Start of the span of `span_bytes` holding the most distinct terms (then
 /// the most matches), by a sliding window over the sorted hits.
-fn densest(hits: &[(usize, usize)], patterns: usize, span_bytes: usize) -> Option<usize> {
-    let mut counts = vec![0u32; patterns];
+fn densest(hits: &[(usize, usize)], terms: usize, span_bytes: usize) -> Option<usize> {
+    let mut counts = vec![0u32; terms];
     let (mut distinct, mut end) = (0usize, 0usize);
     let mut best: Option<(usize, usize, usize)> = None; // (distinct, matches, start)
     for (i, &(start, term)) in hits.iter().enumerate() {
@@ -260,6 +338,36 @@ fn han_table() -> &'static [char] {
     })
 }
 
+/// The character [`fold_han`] turns `c` into.
+fn fold_char(c: char) -> char {
+    (c as u32)
+        .checked_sub(HAN_FIRST)
+        .and_then(|k| han_table().get(k as usize))
+        .copied()
+        .unwrap_or(c)
+}
+
+/// The characters [`fold_han`] turns into `c` (`c` itself among them unless
+/// it is folded away): a folded text has `c` where the original has one of them.
+fn han_sources(c: char) -> Vec<char> {
+    static SOURCES: std::sync::OnceLock<HashMap<char, Vec<char>>> = std::sync::OnceLock::new();
+    let folded_into = SOURCES.get_or_init(|| {
+        let mut map: HashMap<char, Vec<char>> = HashMap::new();
+        for (k, &to) in han_table().iter().enumerate() {
+            let from = char::from_u32(HAN_FIRST + k as u32).unwrap_or(to);
+            if from != to {
+                map.entry(to).or_default().push(from);
+            }
+        }
+        map
+    });
+    let itself = (fold_char(c) == c).then_some(c);
+    itself
+        .into_iter()
+        .chain(folded_into.get(&c).into_iter().flatten().copied())
+        .collect()
+}
+
 /// Folds ideographs to Simplified; every byte offset is kept. Works on the
 /// UTF-8 bytes: CJK Unified Ideographs are exactly the 3-byte sequences led
 /// by 0xE4..=0xE9, and their replacements are 3-byte characters too.
@@ -306,7 +414,14 @@ fn merge(marks: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
 }
 
 fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -390,5 +505,84 @@ mod tests {
                 assert!(text.chars().count() <= limit, "{s}");
             }
         }
+    }
+
+    /// What the matcher found before it searched spellings: the terms
+    /// themselves in a folded (when a term has Han), lowercased copy.
+    fn found_in_folded_copy(terms: &[&str], text: &str) -> Vec<(usize, usize)> {
+        let mut copy = text.as_bytes().to_vec();
+        if terms.iter().any(|t| t.chars().any(crate::analysis::is_han)) {
+            fold_han(&mut copy);
+        }
+        copy.make_ascii_lowercase();
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(terms)
+            .unwrap()
+            .find_iter(&copy)
+            .take(MAX_HITS)
+            .map(|m| (m.start(), m.pattern().as_usize()))
+            .collect()
+    }
+
+    #[test]
+    fn spellings_find_exactly_what_folding_finds() {
+        // Traditional and Simplified forms, characters several fold into
+        // (发: 發 髮), ASCII in both cases.
+        let alphabet: Vec<char> = "發髮发後后面麵面寫写衝沖冲突乾干幹韆千網网路ORAora-1 資料资料。"
+            .chars()
+            .collect();
+        let term_sets: [&[&str]; 5] = [
+            &["发", "后面"],
+            &["写写冲突", "干"],
+            &["ora-1", "网路", "资料"],
+            &["面"],
+            &["ora", "a-1"],
+        ];
+        assert_eq!(han_sources('发'), ['发', '發', '髮']);
+        assert!(han_sources('發').is_empty());
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for terms in term_sets {
+            let matcher = Matcher::new(terms).unwrap();
+            assert!(!matcher.fold, "{terms:?}");
+            for _ in 0..200 {
+                let text: String = (0..next(80))
+                    .map(|_| alphabet[next(alphabet.len())])
+                    .collect();
+                assert_eq!(
+                    matcher.find(&text),
+                    found_in_folded_copy(terms, &text),
+                    "{terms:?} in {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_spellings_fold_the_body_instead() {
+        let term = "发".repeat(8);
+        let matcher = Matcher::new(&[&term]).unwrap();
+        assert!(matcher.fold);
+        let text = format!("x{}x", "發髮".repeat(4));
+        assert_eq!(matcher.find(&text), [(1, 0)]);
+    }
+
+    #[test]
+    fn lead_is_the_start_with_whitespace_collapsed() {
+        let body = format!(
+            "  Title\n\n  first\tline &\u{3000}日本 {}",
+            "word ".repeat(100)
+        );
+        let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let expected: String = collapsed.chars().take(SNIPPET_CHARS).collect();
+        assert_eq!(lead(&body), html_escape::encode_text(&expected));
+        assert!(lead(&body).starts_with("Title first line &amp; 日本 word"));
+        assert_eq!(lead(" \n "), "");
     }
 }
