@@ -6,14 +6,20 @@
 
 mod common;
 
+use baton::doc_id::DocId as BatonId;
+use baton::document::{self, DEFAULT_MAX_FILE_BYTES};
+use baton::index::fields;
 use baton::search::evaluate::{self, Filters, TextQuery, TopK};
 use baton::search::{parse, query};
 use baton::visibility::Viewer;
 use common::TestCorpus;
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::indexer::NoMergePolicy;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{
+    DocAddress, DocId, IndexWriter, Score, Searcher, SegmentOrdinal, SegmentReader, Term,
+};
 
 /// Queries of every shape the planner produces: words, Traditional and
 /// Simplified Chinese, mixed text, identifiers, typos, an unfinished last
@@ -82,6 +88,13 @@ impl SegmentCollector for SegmentScores {
 }
 
 /// The fixture corpus spread over several segments, with deleted documents.
+///
+/// Baton's writer merges by policy in the background, and whether a merge
+/// lands before the reader reloads depends on the machine (how its indexing
+/// threads split the fixture, how fast it merges): the layout this test
+/// needs would then come and go. So after the fixture's reconcile, the
+/// later steps are indexed with tantivy's merging off, one commit each, from
+/// the same documents baton's loader makes.
 fn corpus() -> TestCorpus {
     let t = TestCorpus::fixture("ranking");
     t.write(
@@ -94,14 +107,42 @@ fn corpus() -> TestCorpus {
         "---\ntitle: ORA-01555 during nightly batch\nkind: incident\nupdated: 2025-03-02\n---\n\
          snapshot too old on the ledger database; 節點磁碟使用率過高 at the same time.\n",
     );
-    t.reconcile();
-    // Edits make the old versions deleted documents of earlier segments.
+    let mut writer: IndexWriter = t
+        .index
+        .index
+        .writer_with_num_threads(1, 15_000_000)
+        .unwrap();
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    upsert(
+        &t,
+        &mut writer,
+        &["runbooks/dns-extra.md", "incidents/2025-03-ora.md"],
+    );
+    // Edits and a removal make the old versions deleted documents of earlier segments.
     t.write(
         "articles/flash-storage.md",
         "---\ntitle: Flash storage arrays\n---\nFlash storage snapshot housekeeping, pod not ready checks.\n",
     );
-    t.reconcile();
+    let removed = "runbooks/db/tiflash-sync.md";
+    std::fs::remove_file(t.corpus.join(removed)).unwrap();
+    writer.delete_term(Term::from_field_text(t.index.fields.id, removed));
+    upsert(&t, &mut writer, &["articles/flash-storage.md"]);
+    writer.wait_merging_threads().unwrap();
+    t.index.reader.reload().unwrap();
     t
+}
+
+/// Replaces `ids` in the index by their current files, in one commit.
+fn upsert(t: &TestCorpus, writer: &mut IndexWriter, ids: &[&str]) {
+    for id in ids {
+        let id = BatonId::parse(id).unwrap();
+        let doc = document::load(&t.corpus, &id, &t.index.schema, DEFAULT_MAX_FILE_BYTES).unwrap();
+        writer.delete_term(Term::from_field_text(t.index.fields.id, id.as_str()));
+        writer
+            .add_document(fields::to_tantivy(&doc, &t.index.fields))
+            .unwrap();
+    }
+    writer.commit().unwrap();
 }
 
 fn plan(t: &TestCorpus, searcher: &Searcher, q: &str) -> Option<TextQuery> {
