@@ -6,6 +6,7 @@ mod common;
 use baton::search::{SearchRequest, Sort};
 use chrono::NaiveDate;
 use common::TestCorpus;
+use std::path::Path;
 
 const EOD: &str = "runbooks/core-banking/eod-batch-ora-01555.md";
 const MYSQL: &str = "runbooks/mysql-db/主从复制延迟.md";
@@ -249,4 +250,49 @@ fn hits_carry_the_api_fields() {
         hit["url"],
         "/doc/runbooks/core-banking/eod-batch-ora-01555.md"
     );
+}
+
+/// Hits read stored texts straight from the doc store's bytes (see
+/// `search::stored`); they must be exactly what tantivy's own reader gives,
+/// for every text field of every document of a real corpus (front matter,
+/// recordings, mixed scripts), or a tantivy upgrade changed the format.
+#[test]
+fn stored_texts_read_from_raw_bytes_equal_tantivys_reading() {
+    use baton::search::stored::StoredDoc;
+    use tantivy::schema::{FieldType, Value};
+    let t = TestCorpus::empty();
+    common::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+        &t.corpus,
+    );
+    t.reconcile();
+    let searcher = t.index.reader.searcher();
+    let schema = searcher.schema().clone();
+    let texts: Vec<_> = schema
+        .fields()
+        .filter(|(_, e)| matches!(e.field_type(), FieldType::Str(_)) && e.is_stored())
+        .map(|(f, _)| f)
+        .collect();
+    let mut checked = 0;
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let store = segment.get_store_reader(1).unwrap();
+        for doc in segment.doc_ids_alive() {
+            let ours = StoredDoc::read(&store, doc).unwrap();
+            let theirs: tantivy::TantivyDocument = searcher
+                .doc(tantivy::DocAddress::new(ord as u32, doc))
+                .unwrap();
+            for &field in &texts {
+                let expected: Vec<&str> =
+                    theirs.get_all(field).filter_map(|v| v.as_str()).collect();
+                assert_eq!(
+                    ours.texts(field).unwrap(),
+                    expected,
+                    "{:?}",
+                    schema.get_field_name(field)
+                );
+                checked += expected.len();
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} stored texts compared");
 }

@@ -33,7 +33,7 @@ const FINGERPRINT_FILE: &str = "fingerprint";
 /// Decompressed doc-store blocks kept per segment reader (tantivy's default
 /// is 100): every hit's stored fields are read for its snippet, and the
 /// same runbooks come up again and again.
-const DOC_STORE_CACHE_BLOCKS: usize = 300;
+pub const DOC_STORE_CACHE_BLOCKS: usize = 300;
 
 /// Index failures.
 #[derive(Debug, thiserror::Error)]

@@ -38,6 +38,9 @@ pub struct SegmentColumns {
     pub facets: Vec<FacetColumn>,
     /// The access terms granting each document.
     access: FacetColumn,
+    /// The segment's doc store, for hits (see `stored`), with its own
+    /// cache of decompressed blocks.
+    pub store: Result<tantivy::store::StoreReader, String>,
     /// Which documents a set of access terms sees, per set asked for.
     visible: Mutex<HashMap<Vec<String>, Arc<Vec<bool>>>>,
     built: i64,
@@ -167,6 +170,9 @@ fn build(index: &BatonIndex, reader: &SegmentReader, facets: &[&str], now: i64) 
         factor: factors(index, reader, now),
         access: FacetColumn::read(fast.str("access").ok().flatten(), reader.max_doc()),
         visible: Mutex::default(),
+        store: reader
+            .get_store_reader(crate::index::DOC_STORE_CACHE_BLOCKS)
+            .map_err(|e| e.to_string()),
         facets: facets
             .iter()
             .map(|name| FacetColumn::read(fast.str(name).ok().flatten(), reader.max_doc()))

@@ -283,9 +283,14 @@ fn search_on(
         }
     };
     for (score, addr) in addresses {
-        response
-            .hits
-            .push(hit(index, searcher, addr, score, Some(&plan.highlight))?);
+        response.hits.push(hit(
+            index,
+            searcher,
+            &columns,
+            addr,
+            score,
+            Some(&plan.highlight),
+        )?);
     }
     Ok(finish(response, started))
 }
@@ -385,39 +390,50 @@ fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>
 pub(crate) fn hit(
     index: &BatonIndex,
     searcher: &Searcher,
+    stores: &[std::sync::Arc<columns::SegmentColumns>],
     addr: DocAddress,
     score: f32,
     highlight: Option<&std::collections::HashMap<String, f32>>,
 ) -> Result<Hit, SearchError> {
-    let mut doc: stored::StoredDoc = searcher.doc(addr)?;
+    let store = stores
+        .get(addr.segment_ord as usize)
+        .ok_or_else(|| format!("no segment {}", addr.segment_ord))
+        .and_then(|c| c.store.as_ref().map_err(String::clone))
+        .map_err(|e| tantivy::TantivyError::InternalError(format!("doc store: {e}")))?;
+    let doc = stored::StoredDoc::read(store, addr.doc_id)?;
     let f = &index.fields;
-    let all = |name: &str| {
-        f.keyword
-            .get(name)
-            .map(|&field| doc.texts(field).map(str::to_string).collect())
-            .unwrap_or_default()
+    let all = |name: &str| match f.keyword.get(name) {
+        Some(&field) => doc.texts(field),
+        None => Ok(Vec::new()),
     };
-    let (systems, tags) = (all("systems"), all("tags"));
-    let id = doc.take_text(f.id);
-    let body = doc.take_text(f.body);
+    let (systems, tags) = (all("systems")?, all("tags")?);
+    let id = doc.text(f.id)?;
+    // The body stays bytes: only the passage shown is validated.
+    let body = doc.raw_text(f.body);
     let snippet = match highlight {
-        Some(terms) => snippet::snippet(&index.analyzer, &body, terms),
-        None => snippet::lead(&body),
+        Some(terms) => snippet::snippet(&index.analyzer, body, terms),
+        None => snippet::lead(body),
     };
     let url = DocId::parse(&id).map(|d| d.url()).unwrap_or_default();
     let segment = highlight.and_then(|terms| {
-        let json = doc.text(f.segments);
         let segments: Vec<crate::document::transcript::Segment> =
-            serde_json::from_str(json).ok()?;
+            serde_json::from_slice(doc.raw_text(f.segments)).ok()?;
         segment::best(&index.analyzer, &segments, terms)
     });
+    // The stored date is the fast field's value; the column is read as is.
+    let updated = searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .date("updated")
+        .ok()
+        .and_then(|column| column.first(addr.doc_id));
     Ok(Hit {
         segment,
-        title: doc.take_text(f.title),
-        kind: doc.take_text(f.kind),
+        title: doc.text(f.title)?,
+        kind: doc.text(f.kind)?,
         systems,
         tags,
-        updated: doc.date(f.updated).map(format_day),
+        updated: updated.map(format_day),
         score,
         snippet,
         url,

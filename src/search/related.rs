@@ -148,12 +148,13 @@ pub fn related(
     found.remove(&addr);
     let mut ranked: Vec<(DocAddress, Candidate)> = found.into_iter().collect();
     ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+    let stores = super::facet_collector(index, &searcher).columns;
     ranked
         .into_iter()
         .take(limit)
         .map(|(a, c)| {
             Ok(RelatedHit {
-                hit: hit(index, &searcher, a, c.score, None)?,
+                hit: hit(index, &searcher, &stores, a, c.score, None)?,
                 reasons: c.reasons,
             })
         })
