@@ -474,6 +474,16 @@ fn collapse_whitespace(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Deterministic pseudo-random numbers below `n` (an LCG), from `seed`.
+    fn numbers(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        }
+    }
+
     fn highlight(query: &str, body: &str) -> Option<String> {
         highlight_bytes(query, body.as_bytes())
     }
@@ -534,13 +544,7 @@ mod tests {
             "日終批次資料庫ORA-01555 restart處理 服务器 ＯＲＡ\u{3000}.\n<>&_xyz憑證😀"
                 .chars()
                 .collect();
-        let mut seed = 42u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = numbers(42);
         for _ in 0..300 {
             let body: String = (0..next(600) + 1)
                 .map(|_| alphabet[next(alphabet.len())])
@@ -591,13 +595,7 @@ mod tests {
         ];
         assert_eq!(han_sources('发'), ['发', '發', '髮']);
         assert!(han_sources('發').is_empty());
-        let mut seed = 7u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = numbers(7);
         for terms in term_sets {
             let matcher = Matcher::new(terms).unwrap();
             assert!(!matcher.fold, "{terms:?}");
@@ -628,13 +626,7 @@ mod tests {
         // Mixed widths: 1-byte ASCII, 3-byte Han, 4-byte emoji, and word
         // characters so edges snap.
         let alphabet: Vec<char> = "ab-_.1 日終批次。😀😀\n".chars().collect();
-        let mut seed = 11u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = numbers(11);
         for _ in 0..2000 {
             let body: String = (0..next(900))
                 .map(|_| alphabet[next(alphabet.len())])
