@@ -322,12 +322,23 @@ fn facet_fields(index: &BatonIndex) -> Vec<(String, String)> {
 }
 
 fn facet_collector(index: &BatonIndex, searcher: &Searcher) -> FacetCounts {
+    FacetCounts {
+        columns: segment_columns(index, searcher),
+        names: facet_fields(index)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
+    }
+}
+
+/// The cached per-segment arrays (and doc stores) of `searcher`'s segments.
+pub(crate) fn segment_columns(
+    index: &BatonIndex,
+    searcher: &Searcher,
+) -> Vec<std::sync::Arc<columns::SegmentColumns>> {
     let fields = facet_fields(index);
     let fast: Vec<&str> = fields.iter().map(|(_, f)| f.as_str()).collect();
-    FacetCounts {
-        columns: index.columns.for_searcher(index, searcher, &fast),
-        names: fields.into_iter().map(|(name, _)| name).collect(),
-    }
+    index.columns.for_searcher(index, searcher, &fast)
 }
 
 fn empty_facets(index: &BatonIndex) -> Facets {
@@ -395,11 +406,11 @@ pub(crate) fn hit(
     score: f32,
     highlight: Option<&std::collections::HashMap<String, f32>>,
 ) -> Result<Hit, SearchError> {
-    let store = stores
-        .get(addr.segment_ord as usize)
-        .ok_or_else(|| format!("no segment {}", addr.segment_ord))
-        .and_then(|c| c.store.as_ref().map_err(String::clone))
-        .map_err(|e| tantivy::TantivyError::InternalError(format!("doc store: {e}")))?;
+    let store = match stores.get(addr.segment_ord as usize).map(|c| &c.store) {
+        Some(Ok(store)) => store,
+        Some(Err(e)) => return Err(internal(format!("doc store: {e}"))),
+        None => return Err(internal(format!("no segment {}", addr.segment_ord))),
+    };
     let doc = stored::StoredDoc::read(store, addr.doc_id)?;
     let f = &index.fields;
     let all = |name: &str| match f.keyword.get(name) {
@@ -439,6 +450,10 @@ pub(crate) fn hit(
         url,
         id,
     })
+}
+
+fn internal(message: String) -> SearchError {
+    SearchError::Index(tantivy::TantivyError::InternalError(message))
 }
 
 pub(crate) fn all_text(doc: &TantivyDocument, field: Field) -> Vec<String> {

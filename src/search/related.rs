@@ -148,7 +148,7 @@ pub fn related(
     found.remove(&addr);
     let mut ranked: Vec<(DocAddress, Candidate)> = found.into_iter().collect();
     ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
-    let stores = super::facet_collector(index, &searcher).columns;
+    let stores = super::segment_columns(index, &searcher);
     ranked
         .into_iter()
         .take(limit)
