@@ -258,33 +258,100 @@ fn filters_and_visibility_select_without_changing_scores() {
 #[test]
 fn the_best_hits_are_exact_although_bonuses_are_skipped_elsewhere() {
     let t = corpus();
+    let checked = assert_best_hits_exact(&t, QUERIES, &[1, 3, 5]);
+    assert!(
+        checked.with_bonus > 0,
+        "some query must have proximity bonuses"
+    );
+}
+
+/// Hundreds of documents of the same few words: many compete for the best
+/// places, and a proximity bonus often decides which get them, so skipping
+/// a bonus where it mattered would show.
+#[test]
+fn the_best_hits_are_exact_among_many_competing_documents() {
+    const WORDS: &[&str] = &[
+        "kafka", "topic", "lag", "broker", "restart", "disk", "full", "latency", "consumer",
+        "offset", "replica", "leader", "the", "node", "check",
+    ];
+    let t = TestCorpus::empty();
+    let mut seed: u64 = 7;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    for i in 0..300 {
+        let len = 8 + next(60);
+        let body: Vec<&str> = (0..len).map(|_| WORDS[next(WORDS.len())]).collect();
+        t.write(
+            &format!("notes/note-{i}.md"),
+            format!("---\ntitle: Note {i}\n---\n{}\n", body.join(" ")),
+        );
+    }
+    t.reconcile();
+    let queries = [
+        "kafka topic lag",
+        "broker restart",
+        "disk full latency",
+        "consumer offset lag replica",
+        "replica leader node check",
+        "restart kafka broker leader",
+    ];
+    let checked = assert_best_hits_exact(&t, &queries, &[1, 3, 10]);
+    assert!(
+        checked.decided_by_bonus > 0,
+        "some best hits must differ with and without the bonuses, or skipping them is not tested"
+    );
+}
+
+/// What [`assert_best_hits_exact`] compared.
+struct Checked {
+    /// Query and k pairs with proximity bonuses.
+    with_bonus: usize,
+    /// Of those, the pairs whose best hits differ without the bonuses.
+    decided_by_bonus: usize,
+}
+
+/// For each query and k: the best k hits of the evaluator, which skips
+/// bonuses where they cannot matter, have the exact scores of the best k
+/// by tantivy's full scoring of the equivalent query.
+fn assert_best_hits_exact(t: &TestCorpus, queries: &[&str], ks: &[usize]) -> Checked {
     let searcher = t.index.reader.searcher();
     let columns = t.index.columns.for_searcher(&t.index, &searcher, &[]);
     let factors: Vec<&[Score]> = columns.iter().map(|c| &c.factor[..]).collect();
-    let mut compared = 0;
-    for q in QUERIES {
-        let Some(text) = plan(&t, &searcher, q) else {
+    // Every exact score times the factor, best first (ties by address, as
+    // TopDocs breaks them).
+    let exact_best = |query: &dyn Query, k: usize| {
+        let mut all: Vec<(Score, DocAddress)> = searcher
+            .search(query, &AllScores)
+            .unwrap()
+            .into_iter()
+            .map(|(s, d, score)| {
+                (
+                    score * factors[s as usize][d as usize],
+                    DocAddress::new(s, d),
+                )
+            })
+            .collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        all.truncate(k);
+        all
+    };
+    let mut checked = Checked {
+        with_bonus: 0,
+        decided_by_bonus: 0,
+    };
+    for q in queries {
+        let Some(mut text) = plan(t, &searcher, q) else {
             continue;
         };
         if text.required.is_empty() && text.optional.is_empty() {
             continue;
         }
-        for k in [1, 3, 5] {
-            // Reference: every exact score times the factor, best first
-            // (ties by address, as TopDocs breaks them).
-            let mut all: Vec<(Score, DocAddress)> = searcher
-                .search(&*text.to_query(), &AllScores)
-                .unwrap()
-                .into_iter()
-                .map(|(s, d, score)| {
-                    (
-                        score * factors[s as usize][d as usize],
-                        DocAddress::new(s, d),
-                    )
-                })
-                .collect();
-            all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            all.truncate(k);
+        for &k in ks {
+            let all = exact_best(&*text.to_query(), k);
             let top = TopK {
                 k,
                 factors: factors.clone(),
@@ -304,8 +371,15 @@ fn the_best_hits_are_exact_although_bonuses_are_skipped_elsewhere() {
                     "{q:?} k={k}: ours {ours:?}, exact {all:?}"
                 );
             }
-            compared += usize::from(!text.bonus.is_empty());
+            if !text.bonus.is_empty() {
+                checked.with_bonus += 1;
+                let bonus = std::mem::take(&mut text.bonus);
+                let without = exact_best(&*text.to_query(), k);
+                text.bonus = bonus;
+                let docs = |v: &[(Score, DocAddress)]| v.iter().map(|h| h.1).collect::<Vec<_>>();
+                checked.decided_by_bonus += usize::from(docs(&without) != docs(&all));
+            }
         }
     }
-    assert!(compared > 0, "some query must have proximity bonuses");
+    checked
 }

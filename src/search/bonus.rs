@@ -45,6 +45,11 @@ impl Prepared {
         })
     }
 
+    /// The most this bonus can add to a score.
+    fn most(&self) -> Score {
+        self.bm25.max_score()
+    }
+
     /// Adds this bonus's score to the wanted matches it matches.
     fn add(
         &self,
@@ -106,8 +111,14 @@ pub fn add_all(
 
 /// Adds the bonuses wherever they could put a match among the best `k` of
 /// this segment by score times `factor` (a document among the best overall
-/// is among the best of its segment): where the score with every bonus at
-/// its highest reaches the k-th best score without them.
+/// is among the best of its segment).
+///
+/// One bonus at a time, the largest first: a match is checked only while
+/// its score so far plus every bonus still to come, at its highest, reaches
+/// the k-th best score so far. Each bonus added raises that bar and lowers
+/// what is still to come, so later bonuses check fewer matches. A match
+/// left out can never reach the bar again (the bar only rises), so the
+/// best `k` end with every bonus they have.
 pub fn add_to_best(
     bonuses: &[Prepared],
     reader: &SegmentReader,
@@ -120,18 +131,28 @@ pub fn add_to_best(
         return add_all(bonuses, reader, matches, &vec![true; n]);
     }
     let factors: Vec<Score> = matches.iter().map(|&(doc, _)| factor(doc)).collect();
-    let mut floor: Vec<Score> = matches
-        .iter()
-        .zip(&factors)
-        .map(|(&(_, s), f)| s * f)
-        .collect();
-    let (_, &mut bar, _) = floor.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-    // A phrase scores at most its saturated BM25; the margin covers rounding.
-    let most: Score = bonuses.iter().map(|b| b.bm25.max_score()).sum::<Score>() * (1.0 + 1e-5);
-    let wanted: Vec<bool> = matches
-        .iter()
-        .zip(&factors)
-        .map(|(&(_, s), f)| (s + most) * f >= bar)
-        .collect();
-    add_all(bonuses, reader, matches, &wanted)
+    let mut order: Vec<&Prepared> = bonuses.iter().collect();
+    order.sort_by(|a, b| b.most().total_cmp(&a.most()));
+    let mut wanted = vec![true; n];
+    let mut floor = Vec::with_capacity(n);
+    for (i, bonus) in order.iter().enumerate() {
+        // The k-th best so far is among the wanted: every match above it is.
+        floor.clear();
+        floor.extend(
+            matches
+                .iter()
+                .zip(&factors)
+                .zip(&wanted)
+                .filter(|(_, &w)| w)
+                .map(|((&(_, s), f), _)| s * f),
+        );
+        let (_, &mut bar, _) = floor.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+        // A phrase scores at most its saturated BM25; the margin covers rounding.
+        let to_come: Score = order[i..].iter().map(|b| b.most()).sum::<Score>() * (1.0 + 1e-5);
+        for ((&(_, s), f), w) in matches.iter().zip(&factors).zip(&mut wanted) {
+            *w = *w && (s + to_come) * f >= bar;
+        }
+        bonus.add(reader, matches, &wanted)?;
+    }
+    Ok(())
 }
