@@ -18,6 +18,8 @@ use baton::search::{self, SearchRequest, SearchResponse, Sort};
 /// small buffers (weights, scorers, snippet strings), and glibc's malloc and
 /// free took about a tenth of a search's instructions; mimalloc's per-thread
 /// free lists also keep the server's worker threads off a shared arena lock.
+/// Built without transparent huge pages (feature `no_thp`): with them the
+/// server held 155 MB instead of 124 MB under load, for no measurable speed.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
