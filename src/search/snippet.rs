@@ -5,8 +5,8 @@
 //! hit; with jieba that dominated search time (a 20 KB page per hit). Here
 //! matches are located by plain substring search of the query terms (in
 //! every spelling that folds to them, so the body need not be folded), the
-//! densest window wins, and only that window goes through the analyzer to
-//! mark exact term matches. Windows start and end on character
+//! densest window wins, and only the stretches of that window where a term
+//! may be go through the analyzer to mark exact term matches. Windows start and end on character
 //! boundaries and never inside a word or identifier.
 //!
 //! The body comes as stored: UTF-8 bytes, validated only where it is shown
@@ -104,6 +104,8 @@ fn valid_prefix(bytes: &[u8], max: usize) -> &str {
 pub struct Highlighter {
     terms: HashSet<String>,
     matcher: Option<Matcher>,
+    /// Finds where a Latin word whose stem is a term may be (see [`stems`]).
+    stems: Option<AhoCorasick>,
 }
 
 impl Highlighter {
@@ -111,7 +113,12 @@ impl Highlighter {
     pub fn new(terms: impl IntoIterator<Item = String>) -> Highlighter {
         let terms: HashSet<String> = terms.into_iter().filter(|t| !t.is_empty()).collect();
         let matcher = Matcher::new(&terms.iter().map(String::as_str).collect::<Vec<_>>());
-        Highlighter { terms, matcher }
+        let stems = stems(&terms);
+        Highlighter {
+            terms,
+            matcher,
+            stems,
+        }
     }
 
     /// HTML-escaped passage of `body` (UTF-8 bytes) with `<mark>` around
@@ -119,12 +126,7 @@ impl Highlighter {
     pub fn snippet(&self, analyzer: &Analyzer, body: &[u8]) -> Option<String> {
         let (start, window) = self.best_window(body)?;
         let end = start + window.len();
-        let mut marks: Vec<(usize, usize)> = analyzer
-            .terms(window, Mode::Index)
-            .into_iter()
-            .filter(|t| self.terms.contains(&t.text))
-            .map(|t| (t.from, t.to))
-            .collect();
+        let mut marks = self.marks(analyzer, window);
         if marks.is_empty() {
             return None;
         }
@@ -148,6 +150,50 @@ impl Highlighter {
         Some(collapse_whitespace(&html))
     }
 
+    /// Byte ranges of `window` holding query terms, as the analyzer sees
+    /// them. Only the stretches between separators (whitespace,
+    /// punctuation) where the term search finds a term are analysed: no
+    /// token ever spans a separator, so each stretch analyses as it would
+    /// within the whole window, and in Chinese and English alike most of a
+    /// window has no match (analysing all of it was an eighth of a search).
+    fn marks(&self, analyzer: &Analyzer, window: &str) -> Vec<(usize, usize)> {
+        let Some(matcher) = self.matcher.as_ref() else {
+            return Vec::new();
+        };
+        let mut starts: Vec<usize> = matcher
+            .find(window.as_bytes())
+            .into_iter()
+            .map(|(at, _)| at)
+            .collect();
+        if let Some(stems) = &self.stems {
+            starts.extend(stems.find_iter(window).map(|m| m.start()));
+        }
+        // Characters the term search does not fold as the analyzer does
+        // (full-width forms, compatibility ideographs, other scripts' case).
+        starts.extend(
+            window
+                .char_indices()
+                .filter(|&(_, c)| !c.is_ascii() && !is_unified_han(c) && !is_separator(c))
+                .map(|(i, _)| i),
+        );
+        starts.sort_unstable();
+        let mut marks = Vec::new();
+        let mut analysed_to = 0;
+        for at in starts {
+            if at < analysed_to {
+                continue;
+            }
+            let (from, to) = stretch_around(window, at);
+            for t in analyzer.terms(&window[from..to], Mode::Index) {
+                if self.terms.contains(&t.text) {
+                    marks.push((from + t.from, from + t.to));
+                }
+            }
+            analysed_to = to;
+        }
+        marks
+    }
+
     /// The passage of `body` holding the most distinct terms, and where in
     /// `body` it starts.
     fn best_window<'b>(&self, body: &'b [u8]) -> Option<(usize, &'b str)> {
@@ -161,6 +207,70 @@ impl Highlighter {
         Some((from + start, &region[start..end]))
     }
 }
+
+/// Where a word whose stem is one of `terms` may be, for the Latin terms:
+/// a stem is not always in its word (`inotify` stems to `inotifi`, `hoping`
+/// to `hope`), but the stem without its last letter is, but for a handful
+/// of irregular words (`dying`). Case-insensitive, as words are lowercased.
+fn stems(terms: &HashSet<String>) -> Option<AhoCorasick> {
+    let prefixes: Vec<&str> = terms
+        .iter()
+        .filter(|t| t.bytes().all(|b| b.is_ascii_lowercase()))
+        .map(|t| {
+            if t.len() >= 4 {
+                &t[..t.len() - 1]
+            } else {
+                t.as_str()
+            }
+        })
+        .collect();
+    if prefixes.is_empty() {
+        return None;
+    }
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+        .build(&prefixes)
+        .ok()
+}
+
+/// The stretch of `text` around byte `at` between separators: the nearest
+/// [`is_separator`] characters before and after it (or the text's ends).
+fn stretch_around(text: &str, at: usize) -> (usize, usize) {
+    let from = text[..at]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| is_separator(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let to = text[at..]
+        .char_indices()
+        .find(|&(_, c)| is_separator(c))
+        .map_or(text.len(), |(i, _)| at + i);
+    (from, to)
+}
+
+/// Characters no token of the analyzer contains or joins across: they fold
+/// to neither a letter, a digit, an ideograph nor an identifier connector
+/// (`-`, `.`, `:` and the like, which join `ORA-01555`). Whitespace, ASCII
+/// punctuation other than connectors, and common CJK punctuation (the
+/// full-width colon folds to `:`, a connector, so it is not one).
+fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_alphanumeric() && !crate::analysis::words::is_connector(c);
+    }
+    c.is_whitespace() || CJK_SEPARATORS.contains(&c)
+}
+
+/// An ideograph of the block the term search folds ([`fold_han`]).
+fn is_unified_han(c: char) -> bool {
+    (HAN_FIRST..=HAN_LAST).contains(&(c as u32))
+}
+
+/// CJK punctuation that [`is_separator`] accepts.
+const CJK_SEPARATORS: &[char] = &[
+    '，', '。', '、', '；', '！', '？', '（', '）', '「', '」', '『', '』', '《', '》', '【', '】',
+    '“', '”', '‘', '’',
+];
 
 /// The validated text around byte `at` of `body` that any window around
 /// `at` lies in: [`SNIPPET_CHARS`] / 4 characters before it, then
@@ -530,6 +640,95 @@ mod tests {
                 || s.contains("OutOfMemoryError</mark>"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn separators_fold_to_no_token_character() {
+        let ascii = (0u8..128).map(char::from).filter(|&c| is_separator(c));
+        for c in ascii
+            .chain(CJK_SEPARATORS.iter().copied())
+            .chain([' ', '\u{3000}'])
+        {
+            let folded = crate::analysis::fold::Folded::new(&c.to_string())
+                .text
+                .into_owned();
+            assert!(
+                folded.chars().all(|f| !f.is_alphanumeric()
+                    && !crate::analysis::is_han(f)
+                    && !crate::analysis::words::is_connector(f)),
+                "{c:?} folds to {folded:?}"
+            );
+        }
+        assert!(!is_separator('-') && !is_separator('：') && !is_separator('a'));
+    }
+
+    /// Marks of the whole window, the way they were found before stretches.
+    fn marks_of_whole_window(h: &Highlighter, a: &Analyzer, window: &str) -> Vec<(usize, usize)> {
+        a.terms(window, Mode::Index)
+            .into_iter()
+            .filter(|t| h.terms.contains(&t.text))
+            .map(|t| (t.from, t.to))
+            .collect()
+    }
+
+    #[test]
+    fn marks_of_stretches_equal_marks_of_the_whole_window() {
+        // Words whose stems are not in them (inotify: inotifi, hoping: hope,
+        // policies: polici), Traditional and Simplified, identifiers,
+        // full-width letters, separators of both scripts and connectors.
+        let words = [
+            "inotify",
+            "Inotify",
+            "watches",
+            "hoping",
+            "hope",
+            "policies",
+            "policy",
+            "happy",
+            "日終批次",
+            "日终批次",
+            "資料庫",
+            "数据库",
+            "憑證",
+            "凭证",
+            "ORA-01555",
+            "ＯＲＡ－０１５５５",
+            "java.lang.OutOfMemoryError",
+            "KubeNodeNotReady",
+            "restarting",
+            "節點",
+            "磁碟",
+            "CAFÉ",
+            "café",
+            "\u{F900}",
+            "\u{8C48}",
+            "Ⅻ",
+            "ｈｏｐｉｎｇ",
+        ];
+        let glue = [
+            " ", "，", "。", "、", "-", ".", ": ", "（", "）", "\n", "", "/", "「", "」",
+        ];
+        let a = Analyzer::new();
+        let mut next = numbers(7);
+        let mut marked = 0;
+        for _ in 0..400 {
+            let query: Vec<&str> = (0..next(3) + 1).map(|_| words[next(words.len())]).collect();
+            let terms = a
+                .terms(&query.join(" "), Mode::Query)
+                .into_iter()
+                .map(|t| t.text);
+            let h = Highlighter::new(terms);
+            let window: String = (0..next(30) + 1)
+                .map(|_| format!("{}{}", words[next(words.len())], glue[next(glue.len())]))
+                .collect();
+            let mut ours = h.marks(&a, &window);
+            ours.sort_unstable();
+            let mut whole = marks_of_whole_window(&h, &a, &window);
+            whole.sort_unstable();
+            assert_eq!(ours, whole, "query {query:?} window {window:?}");
+            marked += usize::from(!whole.is_empty());
+        }
+        assert!(marked > 200, "most windows must have marks: {marked}");
     }
 
     #[test]
