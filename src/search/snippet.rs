@@ -104,8 +104,8 @@ fn valid_prefix(bytes: &[u8], max: usize) -> &str {
 pub struct Highlighter {
     terms: HashSet<String>,
     matcher: Option<Matcher>,
-    /// Finds where a Latin word whose stem is a term may be (see [`stems`]).
-    stems: Option<AhoCorasick>,
+    /// What a Latin word whose stem is a term starts with (see [`stems`]).
+    stems: Vec<String>,
 }
 
 impl Highlighter {
@@ -165,8 +165,13 @@ impl Highlighter {
             .into_iter()
             .map(|(at, _)| at)
             .collect();
-        if let Some(stems) = &self.stems {
-            starts.extend(stems.find_iter(window).map(|m| m.start()));
+        if !self.stems.is_empty() {
+            // A few short patterns over a short window: plain substring
+            // search beats building an automaton for them.
+            let lower = window.to_ascii_lowercase();
+            for stem in &self.stems {
+                starts.extend(lower.match_indices(stem.as_str()).map(|(i, _)| i));
+            }
         }
         // Characters the term search does not fold as the analyzer does
         // (full-width forms, compatibility ideographs, other scripts' case).
@@ -208,30 +213,19 @@ impl Highlighter {
     }
 }
 
-/// Where a word whose stem is one of `terms` may be, for the Latin terms:
-/// a stem is not always in its word (`inotify` stems to `inotifi`, `hoping`
-/// to `hope`), but the stem without its last letter is, but for a handful
-/// of irregular words (`dying`). Case-insensitive, as words are lowercased.
-fn stems(terms: &HashSet<String>) -> Option<AhoCorasick> {
-    let prefixes: Vec<&str> = terms
+/// What a word whose stem is one of `terms` starts with, for the Latin
+/// terms: a stem is not always in its word (`inotify` stems to `inotifi`,
+/// `hoping` to `hope`), but the stem without its last letter is, but for a
+/// handful of irregular words (`dying`). Lowercase, as words are.
+fn stems(terms: &HashSet<String>) -> Vec<String> {
+    terms
         .iter()
         .filter(|t| t.bytes().all(|b| b.is_ascii_lowercase()))
-        .map(|t| {
-            if t.len() >= 4 {
-                &t[..t.len() - 1]
-            } else {
-                t.as_str()
-            }
+        .map(|t| match t.len() {
+            4.. => t[..t.len() - 1].to_owned(),
+            _ => t.clone(),
         })
-        .collect();
-    if prefixes.is_empty() {
-        return None;
-    }
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-        .build(&prefixes)
-        .ok()
+        .collect()
 }
 
 /// The stretch of `text` around byte `at` between separators: the nearest
