@@ -6,8 +6,8 @@
 //! matches are located by plain substring search of the query terms (in
 //! every spelling that folds to them, so the body need not be folded), the
 //! densest window wins, and only the stretches of that window where a term
-//! may be go through the analyzer to mark exact term matches. Windows start and end on character
-//! boundaries and never inside a word or identifier.
+//! may be go through the analyzer to mark exact term matches. Windows start
+//! and end on character boundaries and never inside a word or identifier.
 //!
 //! The body comes as stored: UTF-8 bytes, validated only where it is shown
 //! (the window, or the lead), not in full for every hit.
@@ -152,10 +152,12 @@ impl Highlighter {
 
     /// Byte ranges of `window` holding query terms, as the analyzer sees
     /// them. Only the stretches between separators (whitespace,
-    /// punctuation) where the term search finds a term are analysed: no
-    /// token ever spans a separator, so each stretch analyses as it would
-    /// within the whole window, and in Chinese and English alike most of a
-    /// window has no match (analysing all of it was an eighth of a search).
+    /// punctuation) where a term may be are analysed: where the term search
+    /// finds one, where a Latin term's stem may start a word, and where a
+    /// character is one the term search does not fold. No token ever spans
+    /// a separator, so each stretch analyses as it would within the whole
+    /// window, and in Chinese and English alike most of a window has no
+    /// match (analysing all of it was an eighth of a search).
     fn marks(&self, analyzer: &Analyzer, window: &str) -> Vec<(usize, usize)> {
         let Some(matcher) = self.matcher.as_ref() else {
             return Vec::new();
