@@ -22,6 +22,8 @@ pub mod problem;
 pub mod schema;
 pub mod search;
 pub mod server;
+#[doc(hidden)]
+pub mod test_support;
 pub mod verify;
 pub mod visibility;
 pub mod watch;

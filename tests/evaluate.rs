@@ -275,13 +275,7 @@ fn the_best_hits_are_exact_among_many_competing_documents() {
         "offset", "replica", "leader", "the", "node", "check",
     ];
     let t = TestCorpus::empty();
-    let mut seed: u64 = 7;
-    let mut next = |n: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as usize % n
-    };
+    let mut next = baton::test_support::numbers(7);
     for i in 0..300 {
         let len = 8 + next(60);
         let body: Vec<&str> = (0..len).map(|_| WORDS[next(WORDS.len())]).collect();

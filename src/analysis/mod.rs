@@ -489,13 +489,7 @@ mod tests {
         let alphabet: Vec<char> = "日終批次資料庫處理服务器ORA-01555 ＯＲＡ－０１５５５ﬁ①㎏restarting_\u{3000}.:/@\n😀é İ ǅ"
             .chars()
             .collect();
-        let mut seed = 7u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = crate::test_support::numbers(7);
         let analyzer = Analyzer::new();
         for _ in 0..500 {
             let text: String = (0..next(80) + 1)

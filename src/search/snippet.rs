@@ -579,16 +579,7 @@ fn collapse_whitespace(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic pseudo-random numbers below `n` (an LCG), from `seed`.
-    fn numbers(mut seed: u64) -> impl FnMut(usize) -> usize {
-        move |n| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        }
-    }
+    use crate::test_support::numbers;
 
     fn highlight(query: &str, body: &str) -> Option<String> {
         highlight_bytes(query, body.as_bytes())
