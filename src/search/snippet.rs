@@ -216,8 +216,8 @@ impl Highlighter {
 }
 
 /// What a word whose stem is one of `terms` starts with, for the Latin
-/// terms: a stem is not always in its word (`inotify` stems to `inotifi`,
-/// `hoping` to `hope`), but the stem without its last letter is, but for a
+/// terms. A stem is not always in its word (`inotify` stems to `inotifi`,
+/// `hoping` to `hope`); the stem without its last letter is, except in a
 /// handful of irregular words (`dying`). Lowercase, as words are.
 fn stems(terms: &HashSet<String>) -> Vec<String> {
     terms

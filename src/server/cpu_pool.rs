@@ -24,6 +24,11 @@ pub struct CpuPool {
     jobs: Sender<Job>,
 }
 
+/// The machine's cores (2 when they cannot be told).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// The job's worker went away before it answered (it panicked).
 #[derive(Debug, thiserror::Error)]
 #[error("the request's work failed (see the log)")]
@@ -53,10 +58,7 @@ impl CpuPool {
     /// The process's pool: one worker per core.
     pub fn shared() -> &'static CpuPool {
         static POOL: OnceLock<CpuPool> = OnceLock::new();
-        POOL.get_or_init(|| {
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            CpuPool::new(cores)
-        })
+        POOL.get_or_init(|| CpuPool::new(cores()))
     }
 
     /// Runs `f` on a worker, after the jobs queued before it.

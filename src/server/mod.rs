@@ -383,12 +383,11 @@ pub fn run_until_signal(settings: Settings) -> Result<(), ServeError> {
 /// Searches and other CPU work run on the CPU pool, one worker per core, so
 /// the runtime's threads only parse, route and write; with as many of them
 /// as cores, an idle one was woken to steal work at every request. On 2
-/// cores, 1 thread served 3-4 % more searches per second than 2, and more
-/// cached answers (`benches/load.sh`).
+/// cores, 1 thread served 3-7 % more searches per second than 2 at 8
+/// connections, and cached answers at a lower p99 (`benches/load.sh`).
 fn http_runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads((cores / 2).max(1))
+        .worker_threads((cpu_pool::cores() / 2).max(1))
         .enable_all()
         .build()
 }
