@@ -11,17 +11,81 @@
 //! request before a core had work again); a worker here takes the next job
 //! the moment it is done. (One worker more than the cores measured the same
 //! throughput with p99 12 ms.)
+//!
+//! A worker that finds the queue empty while no other job is in flight
+//! keeps looking for a moment before it sleeps: a request that follows
+//! its predecessor closely (a client asking in sequence) then starts at
+//! once, instead of after a sleeping thread is woken, which costs a
+//! tenth of a millisecond here.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{unbounded, Sender};
+use crossbeam_channel::{unbounded, Receiver, Sender};
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// How long an idle worker looks for the next job before it sleeps: about
+/// a loopback round trip (the answer written, the client's next request
+/// read and routed). Only when nothing else is in flight, and only one
+/// worker at a time, so the looking never takes a core from work.
+const LOOK_BEFORE_SLEEP: Duration = Duration::from_micros(250);
 
 /// A queue of jobs and the workers draining it.
 pub struct CpuPool {
     jobs: Sender<Job>,
+    /// Jobs queued or running.
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// One worker's view of the pool.
+struct Worker {
+    queue: Receiver<Job>,
+    in_flight: Arc<AtomicUsize>,
+    /// Some worker is looking for a job instead of sleeping.
+    looking: Arc<AtomicBool>,
+}
+
+impl Worker {
+    fn run(self) {
+        while let Some(job) = self.next() {
+            // A panicking job fails its request, not the worker
+            // (the panic hook has logged it).
+            let _ = catch_unwind(AssertUnwindSafe(job));
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The next job; `None` when the pool is gone.
+    fn next(&self) -> Option<Job> {
+        if self.in_flight.load(Ordering::Acquire) == 0 && !self.looking.swap(true, Ordering::AcqRel)
+        {
+            let found = self.look();
+            self.looking.store(false, Ordering::Release);
+            if found.is_some() {
+                return found;
+            }
+        }
+        self.queue.recv().ok()
+    }
+
+    /// Polls the queue for [`LOOK_BEFORE_SLEEP`], or until a job is in
+    /// flight that another worker took.
+    fn look(&self) -> Option<Job> {
+        let until = Instant::now() + LOOK_BEFORE_SLEEP;
+        loop {
+            if let Ok(job) = self.queue.try_recv() {
+                return Some(job);
+            }
+            // A job counted but not yet queued is about to be: `recv` gets it.
+            if self.in_flight.load(Ordering::Acquire) > 0 || Instant::now() >= until {
+                return None;
+            }
+            std::hint::spin_loop();
+        }
+    }
 }
 
 /// The machine's cores (2 when they cannot be told).
@@ -38,21 +102,20 @@ impl CpuPool {
     /// A pool of `workers` threads.
     pub fn new(workers: usize) -> CpuPool {
         let (jobs, queue) = unbounded::<Job>();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let looking = Arc::new(AtomicBool::new(false));
         for i in 0..workers.max(1) {
-            let queue = queue.clone();
-            let worker = move || {
-                for job in queue {
-                    // A panicking job fails its request, not the worker
-                    // (the panic hook has logged it).
-                    let _ = catch_unwind(AssertUnwindSafe(job));
-                }
+            let worker = Worker {
+                queue: queue.clone(),
+                in_flight: in_flight.clone(),
+                looking: looking.clone(),
             };
             std::thread::Builder::new()
                 .name(format!("baton-cpu-{i}"))
-                .spawn(worker)
+                .spawn(move || worker.run())
                 .expect("cannot start a CPU worker thread");
         }
-        CpuPool { jobs }
+        CpuPool { jobs, in_flight }
     }
 
     /// The process's pool: one worker per core.
@@ -74,7 +137,11 @@ impl CpuPool {
                 let _ = answer.send(f());
             }
         });
-        self.jobs.send(job).map_err(|_| JobFailed)?;
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if self.jobs.send(job).is_err() {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(JobFailed);
+        }
         answered.await.map_err(|_| JobFailed)
     }
 }
@@ -91,6 +158,41 @@ mod tests {
         assert!(failed.is_err());
         // The single worker is still there for the next job.
         assert_eq!(pool.run(|| "still serving").await.unwrap(), "still serving");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_job_is_lost_between_looking_and_sleeping() {
+        // Jobs arrive back to back (taken by the looking worker), after
+        // pauses longer than the look (taken from sleep), and concurrently
+        // from several tasks (taken by whichever worker is free).
+        let pool: &'static CpuPool = Box::leak(Box::new(CpuPool::new(2)));
+        let mut numbers = crate::test_support::numbers(7);
+        let pauses: Vec<u64> = (0..200).map(|_| numbers(400) as u64).collect();
+        let mut tasks = Vec::new();
+        for task in 0..4u64 {
+            let pauses = pauses.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut sum = 0;
+                for (i, pause) in pauses.into_iter().enumerate() {
+                    if (i as u64 + task).is_multiple_of(3) {
+                        std::thread::sleep(Duration::from_micros(pause));
+                    }
+                    sum += pool.run(move || i as u64 * task).await.unwrap();
+                }
+                sum
+            }));
+        }
+        let wait = Duration::from_secs(30);
+        for (task, handle) in tasks.into_iter().enumerate() {
+            let sum = tokio::time::timeout(wait, handle).await.unwrap().unwrap();
+            assert_eq!(sum, (0..200).sum::<u64>() * task as u64);
+        }
+        // A job's count drops just after its answer is sent.
+        let settled = Instant::now() + Duration::from_secs(5);
+        while pool.in_flight.load(Ordering::Acquire) != 0 && Instant::now() < settled {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(pool.in_flight.load(Ordering::Acquire), 0);
     }
 
     #[tokio::test]
