@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tantivy::columnar::StrColumn;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, Searcher, SegmentReader};
 
@@ -41,6 +41,9 @@ pub struct SegmentColumns {
     /// The segment's doc store, for hits (see `stored`), with its own
     /// cache of decompressed blocks.
     pub store: Result<tantivy::store::StoreReader, String>,
+    /// The `updated` date column, for hits (opening it by name per hit
+    /// cost more than reading the value).
+    pub updated: Option<Column<tantivy::DateTime>>,
     /// Which documents a set of access terms sees, per set asked for.
     visible: Mutex<HashMap<Vec<String>, Arc<Vec<bool>>>>,
     built: i64,
@@ -173,6 +176,7 @@ fn build(index: &BatonIndex, reader: &SegmentReader, facets: &[&str], now: i64) 
         store: reader
             .get_store_reader(crate::index::DOC_STORE_CACHE_BLOCKS)
             .map_err(|e| e.to_string()),
+        updated: fast.date("updated").ok(),
         facets: facets
             .iter()
             .map(|name| FacetColumn::read(fast.str(name).ok().flatten(), reader.max_doc()))

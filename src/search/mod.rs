@@ -15,6 +15,7 @@ pub mod segment;
 pub mod snippet;
 pub mod stored;
 pub mod suggest;
+pub mod typo;
 
 use std::ops::Bound;
 use std::time::Instant;
@@ -283,14 +284,9 @@ fn search_on(
         }
     };
     for (score, addr) in addresses {
-        response.hits.push(hit(
-            index,
-            searcher,
-            &columns,
-            addr,
-            score,
-            Some(&plan.highlight),
-        )?);
+        response
+            .hits
+            .push(hit(index, &columns, addr, score, Some(&plan.highlight))?);
     }
     Ok(finish(response, started))
 }
@@ -400,16 +396,17 @@ fn filter_clauses(index: &BatonIndex, req: &SearchRequest) -> Vec<Box<dyn Query>
 
 pub(crate) fn hit(
     index: &BatonIndex,
-    searcher: &Searcher,
     stores: &[std::sync::Arc<columns::SegmentColumns>],
     addr: DocAddress,
     score: f32,
     highlight: Option<&std::collections::HashMap<String, f32>>,
 ) -> Result<Hit, SearchError> {
-    let store = match stores.get(addr.segment_ord as usize).map(|c| &c.store) {
-        Some(Ok(store)) => store,
-        Some(Err(e)) => return Err(internal(format!("doc store: {e}"))),
-        None => return Err(internal(format!("no segment {}", addr.segment_ord))),
+    let Some(columns) = stores.get(addr.segment_ord as usize) else {
+        return Err(internal(format!("no segment {}", addr.segment_ord)));
+    };
+    let store = match &columns.store {
+        Ok(store) => store,
+        Err(e) => return Err(internal(format!("doc store: {e}"))),
     };
     let doc = stored::StoredDoc::read(store, addr.doc_id)?;
     let f = &index.fields;
@@ -432,11 +429,9 @@ pub(crate) fn hit(
         segment::best(&index.analyzer, &segments, terms)
     });
     // The stored date is the fast field's value; the column is read as is.
-    let updated = searcher
-        .segment_reader(addr.segment_ord)
-        .fast_fields()
-        .date("updated")
-        .ok()
+    let updated = columns
+        .updated
+        .as_ref()
         .and_then(|column| column.first(addr.doc_id));
     Ok(Hit {
         segment,

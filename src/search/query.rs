@@ -21,6 +21,7 @@ use super::bonus::Bonus;
 use super::evaluate::{Expr, TextQuery};
 use super::exclusion::PlainSeek;
 use super::parse::ParsedQuery;
+use super::typo::TypoQuery;
 use crate::analysis::lexicon::{main_terms, Lexicon};
 use crate::analysis::{Mode, Role, Term as AnalyzedTerm};
 use crate::index::BatonIndex;
@@ -380,7 +381,7 @@ impl<'a> Builder<'a> {
         }
         *left -= 1;
         let distance = if chars >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
-        let q = FuzzyTermQuery::new(Term::from_field_text(self.all, &term.text), distance, true);
+        let q = TypoQuery::new(Term::from_field_text(self.all, &term.text), distance);
         Some(Expr::leaf(ConstScoreQuery::new(
             Box::new(q),
             FUZZY_WEIGHT * score,

@@ -154,7 +154,7 @@ pub fn related(
         .take(limit)
         .map(|(a, c)| {
             Ok(RelatedHit {
-                hit: hit(index, &searcher, &stores, a, c.score, None)?,
+                hit: hit(index, &stores, a, c.score, None)?,
                 reasons: c.reasons,
             })
         })
