@@ -50,19 +50,15 @@ impl Prepared {
         self.bm25.max_score()
     }
 
-    /// Adds this bonus's score to the wanted matches it matches.
+    /// Adds this bonus's score to the wanted matches (indices into
+    /// `matches`, rising) it matches.
     fn add(
         &self,
         reader: &SegmentReader,
         matches: &mut Matches,
-        wanted: &[bool],
+        wanted: &[usize],
     ) -> tantivy::Result<()> {
-        let mut targets = matches
-            .iter_mut()
-            .zip(wanted)
-            .filter(|(_, &w)| w)
-            .map(|(m, _)| m);
-        let Some(first) = targets.next() else {
+        let Some((&first, rest)) = wanted.split_first() else {
             return Ok(());
         };
         // `scorer_danger` and `seek_danger` check one document without
@@ -70,12 +66,14 @@ impl Prepared {
         // positions all the way, already when created). After a miss they
         // name the lowest document that can still match; targets must rise
         // strictly and never fall below that bound.
+        let first = &mut matches[first];
         let (found, mut scorer) = self.weight.scorer_danger(reader, first.0, self.boost)?;
         let mut lowest = note(found, first, scorer.as_mut());
-        for target in targets {
+        for &at in rest {
             if lowest == TERMINATED {
                 break;
             }
+            let target = &mut matches[at];
             if target.0 >= lowest {
                 let found = scorer.seek_danger(target.0);
                 lowest = note(found, target, scorer.as_mut());
@@ -101,7 +99,7 @@ pub fn add_all(
     bonuses: &[Prepared],
     reader: &SegmentReader,
     matches: &mut Matches,
-    wanted: &[bool],
+    wanted: &[usize],
 ) -> tantivy::Result<()> {
     for bonus in bonuses {
         bonus.add(reader, matches, wanted)?;
@@ -127,29 +125,20 @@ pub fn add_to_best(
     factor: &dyn Fn(DocId) -> Score,
 ) -> tantivy::Result<()> {
     let n = matches.len();
+    // Indices of the matches still wanted, rising; the list only shrinks.
+    let mut wanted: Vec<usize> = (0..n).collect();
     if k == 0 || n <= k {
-        return add_all(bonuses, reader, matches, &vec![true; n]);
+        return add_all(bonuses, reader, matches, &wanted);
     }
     let factors: Vec<Score> = matches.iter().map(|&(doc, _)| factor(doc)).collect();
     let mut order: Vec<&Prepared> = bonuses.iter().collect();
     order.sort_by(|a, b| b.most().total_cmp(&a.most()));
-    let mut wanted = vec![true; n];
     for (i, bonus) in order.iter().enumerate() {
         // The k-th best so far is among the wanted: every match above it is.
-        let bar = kth_best(
-            matches
-                .iter()
-                .zip(&factors)
-                .zip(&wanted)
-                .filter(|(_, &w)| w)
-                .map(|((&(_, s), f), _)| s * f),
-            k,
-        );
+        let bar = kth_best(wanted.iter().map(|&at| matches[at].1 * factors[at]), k);
         // A phrase scores at most its saturated BM25; the margin covers rounding.
         let to_come: Score = order[i..].iter().map(|b| b.most()).sum::<Score>() * (1.0 + 1e-5);
-        for ((&(_, s), f), w) in matches.iter().zip(&factors).zip(&mut wanted) {
-            *w = *w && (s + to_come) * f >= bar;
-        }
+        wanted.retain(|&at| (matches[at].1 + to_come) * factors[at] >= bar);
         bonus.add(reader, matches, &wanted)?;
     }
     Ok(())

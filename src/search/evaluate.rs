@@ -235,7 +235,7 @@ impl Prepared {
             match top {
                 Some((k, _)) => bonus::add_to_best(&self.bonus, reader, &mut matches, k, &factor)?,
                 None => {
-                    let all = vec![true; matches.len()];
+                    let all: Vec<usize> = (0..matches.len()).collect();
                     bonus::add_all(&self.bonus, reader, &mut matches, &all)?
                 }
             }
