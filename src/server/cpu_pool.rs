@@ -15,8 +15,9 @@
 //! A worker that finds the queue empty while no other job is in flight
 //! keeps looking for a moment before it sleeps: a request that follows
 //! its predecessor closely (a client asking in sequence) then starts at
-//! once, instead of after a sleeping thread is woken, which costs a
-//! tenth of a millisecond here.
+//! once, instead of after a sleeping thread is woken (on this virtual
+//! machine the median of a cheap search at 1 connection fell from 0.14 to
+//! 0.07 ms).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
