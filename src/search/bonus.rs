@@ -94,15 +94,15 @@ fn note(found: SeekDangerResult, target: &mut (DocId, Score), scorer: &mut dyn S
     }
 }
 
-/// Adds every bonus to the wanted matches.
+/// Adds every bonus to every match.
 pub fn add_all(
     bonuses: &[Prepared],
     reader: &SegmentReader,
     matches: &mut Matches,
-    wanted: &[usize],
 ) -> tantivy::Result<()> {
+    let all: Vec<usize> = (0..matches.len()).collect();
     for bonus in bonuses {
-        bonus.add(reader, matches, wanted)?;
+        bonus.add(reader, matches, &all)?;
     }
     Ok(())
 }
@@ -125,11 +125,11 @@ pub fn add_to_best(
     factor: &dyn Fn(DocId) -> Score,
 ) -> tantivy::Result<()> {
     let n = matches.len();
+    if k == 0 || n <= k {
+        return add_all(bonuses, reader, matches);
+    }
     // Indices of the matches still wanted, rising; the list only shrinks.
     let mut wanted: Vec<usize> = (0..n).collect();
-    if k == 0 || n <= k {
-        return add_all(bonuses, reader, matches, &wanted);
-    }
     let factors: Vec<Score> = matches.iter().map(|&(doc, _)| factor(doc)).collect();
     let mut order: Vec<&Prepared> = bonuses.iter().collect();
     order.sort_by(|a, b| b.most().total_cmp(&a.most()));

@@ -234,10 +234,7 @@ impl Prepared {
         if !self.bonus.is_empty() && !matches.is_empty() {
             match top {
                 Some((k, _)) => bonus::add_to_best(&self.bonus, reader, &mut matches, k, &factor)?,
-                None => {
-                    let all: Vec<usize> = (0..matches.len()).collect();
-                    bonus::add_all(&self.bonus, reader, &mut matches, &all)?
-                }
+                None => bonus::add_all(&self.bonus, reader, &mut matches)?,
             }
         }
         if top.is_some() {

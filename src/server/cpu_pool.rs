@@ -34,7 +34,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// worker at a time, and never longer than its last job took: looking
 /// holds a core, and after short jobs (cached answers) the runtime thread
 /// and the clients need it more (with 250 µs after every job, cached
-/// answers at 8 connections lost 10 % of their throughput).
+/// answers at 8 connections lost about 6 % of their throughput).
 const LOOK_BEFORE_SLEEP: Duration = Duration::from_micros(250);
 
 /// A queue of jobs and the workers draining it.
