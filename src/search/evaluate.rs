@@ -19,6 +19,7 @@
 use tantivy::collector::{Collector, SegmentCollector};
 
 use super::bonus::{self, Bonus};
+use super::term_leaf::{TermLeaf, TermWeight};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, Query, Weight,
 };
@@ -29,6 +30,8 @@ use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
 pub enum Expr {
     /// A query tantivy scores: a term, a phrase, an automaton, a constant.
     Leaf(Box<dyn Query>),
+    /// A single term (most leaves are), read without tantivy's scorers.
+    Term(TermLeaf),
     /// Sum of the children that match (a `BooleanQuery` of `Should`s).
     Sum(Vec<Expr>),
     /// Best matching child (a `DisjunctionMaxQuery` without tie breaker).
@@ -52,6 +55,7 @@ impl Expr {
     pub fn to_query(&self) -> Box<dyn Query> {
         match self {
             Expr::Leaf(q) => q.box_clone(),
+            Expr::Term(t) => t.to_query(),
             Expr::Sum(children) => Box::new(BooleanQuery::new(
                 children
                     .iter()
@@ -68,6 +72,7 @@ impl Expr {
     fn weight(&self, searcher: &Searcher) -> tantivy::Result<Node> {
         Ok(match self {
             Expr::Leaf(q) => Node::Leaf(q.weight(EnableScoring::enabled_from_searcher(searcher))?),
+            Expr::Term(t) => Node::Term(t.weight(searcher)?),
             Expr::Sum(children) => Node::Sum(weights(children, searcher)?),
             Expr::Max(children) => Node::Max(weights(children, searcher)?),
             Expr::Boost(child, factor) => Node::Boost(Box::new(child.weight(searcher)?), *factor),
@@ -142,6 +147,7 @@ impl TextQuery {
 /// The weights of an expression, for one search.
 enum Node {
     Leaf(Box<dyn Weight>),
+    Term(TermWeight),
     Sum(Vec<Node>),
     Max(Vec<Node>),
     Boost(Box<Node>, Score),
@@ -435,6 +441,9 @@ fn eval_into(
                 doc = scorer.advance();
             }
             return Ok(());
+        }
+        Node::Term(weight) => {
+            return weight.for_each(reader, boost, |doc, score| into.fold(how, doc, score));
         }
         // As tantivy does: the boost multiplies down to the leaves.
         Node::Boost(child, factor) => {

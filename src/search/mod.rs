@@ -15,6 +15,7 @@ pub mod segment;
 pub mod snippet;
 pub mod stored;
 pub mod suggest;
+pub mod term_leaf;
 pub mod typo;
 
 use std::ops::Bound;

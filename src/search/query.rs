@@ -21,6 +21,7 @@ use super::bonus::Bonus;
 use super::evaluate::{Expr, TextQuery};
 use super::exclusion::PlainSeek;
 use super::parse::ParsedQuery;
+use super::term_leaf::TermLeaf;
 use super::typo::TypoQuery;
 use crate::analysis::lexicon::{main_terms, Lexicon};
 use crate::analysis::{Mode, Role, Term as AnalyzedTerm};
@@ -296,18 +297,16 @@ impl<'a> Builder<'a> {
     /// BM25 over all text plus rarity-scaled bonuses for boosted fields.
     fn term_clause(&self, text: &str, df: u64) -> Expr {
         let idf = self.idf(df);
-        let mut parts = vec![Expr::leaf(TermQuery::new(
-            Term::from_field_text(self.all, text),
-            IndexRecordOption::WithFreqs,
-        ))];
+        let mut parts = vec![Expr::Term(TermLeaf::bm25(Term::from_field_text(
+            self.all, text,
+        )))];
         for &(field, bonus) in &self.bonus_fields {
             let term = Term::from_field_text(field, text);
             // Most words are in no title, tag or path: no clause at all then.
             if self.searcher.doc_freq(&term).unwrap_or(1) == 0 {
                 continue;
             }
-            let tq = TermQuery::new(term, IndexRecordOption::Basic);
-            parts.push(Expr::leaf(ConstScoreQuery::new(Box::new(tq), bonus * idf)));
+            parts.push(Expr::Term(TermLeaf::constant(term, bonus * idf)));
         }
         Expr::Sum(parts)
     }
