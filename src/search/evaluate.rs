@@ -19,7 +19,7 @@
 use tantivy::collector::{Collector, SegmentCollector};
 
 use super::bonus::{self, Bonus};
-use super::term_leaf::{TermLeaf, TermWeight};
+use super::term_leaf::TermLeaf;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, Query, Weight,
 };
@@ -72,7 +72,7 @@ impl Expr {
     fn weight(&self, searcher: &Searcher) -> tantivy::Result<Node> {
         Ok(match self {
             Expr::Leaf(q) => Node::Leaf(q.weight(EnableScoring::enabled_from_searcher(searcher))?),
-            Expr::Term(t) => Node::Term(t.weight(searcher)?),
+            Expr::Term(t) => Node::Term(t.clone()),
             Expr::Sum(children) => Node::Sum(weights(children, searcher)?),
             Expr::Max(children) => Node::Max(weights(children, searcher)?),
             Expr::Boost(child, factor) => Node::Boost(Box::new(child.weight(searcher)?), *factor),
@@ -147,7 +147,7 @@ impl TextQuery {
 /// The weights of an expression, for one search.
 enum Node {
     Leaf(Box<dyn Weight>),
-    Term(TermWeight),
+    Term(TermLeaf),
     Sum(Vec<Node>),
     Max(Vec<Node>),
     Boost(Box<Node>, Score),
@@ -442,8 +442,8 @@ fn eval_into(
             }
             return Ok(());
         }
-        Node::Term(weight) => {
-            return weight.for_each(reader, boost, |doc, score| into.fold(how, doc, score));
+        Node::Term(leaf) => {
+            return leaf.for_each(reader, boost, |doc, score| into.fold(how, doc, score));
         }
         // As tantivy does: the boost multiplies down to the leaves.
         Node::Boost(child, factor) => {

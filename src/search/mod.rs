@@ -5,6 +5,7 @@
 pub mod bonus;
 pub mod cache;
 pub mod columns;
+pub mod dictionaries;
 pub mod evaluate;
 mod exclusion;
 pub mod facets;

@@ -18,6 +18,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::bonus::Bonus;
+use super::dictionaries::{Dictionaries, Postings};
 use super::evaluate::{Expr, TextQuery};
 use super::exclusion::PlainSeek;
 use super::parse::ParsedQuery;
@@ -154,6 +155,8 @@ fn no_match() -> Plan {
 struct Candidate<'a> {
     term: &'a AnalyzedTerm,
     df: u64,
+    /// Where it is in each segment.
+    postings: Postings,
     /// Index of the main term it belongs to.
     main: usize,
 }
@@ -161,7 +164,7 @@ struct Candidate<'a> {
 /// Builds clauses with corpus statistics at hand.
 struct Builder<'a> {
     index: &'a BatonIndex,
-    searcher: &'a Searcher,
+    dictionaries: Dictionaries<'a>,
     lexicon: &'a Lexicon,
     all: Field,
     bonus_fields: Vec<(Field, f32)>,
@@ -172,7 +175,7 @@ impl<'a> Builder<'a> {
     fn new(index: &'a BatonIndex, searcher: &'a Searcher) -> Builder<'a> {
         Builder {
             index,
-            searcher,
+            dictionaries: Dictionaries::new(searcher),
             lexicon: index.schema.lexicon(&index.analyzer),
             all: index.fields.all,
             bonus_fields: bonus_fields(index),
@@ -180,10 +183,14 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Where a term of all text is in each segment.
+    fn postings(&self, text: &str) -> Postings {
+        self.dictionaries
+            .postings(&Term::from_field_text(self.all, text))
+    }
+
     fn df(&self, text: &str) -> u64 {
-        self.searcher
-            .doc_freq(&Term::from_field_text(self.all, text))
-            .unwrap_or(0)
+        self.postings(text).doc_freq()
     }
 
     /// BM25 inverse document frequency of a term in `df` documents.
@@ -214,7 +221,7 @@ impl<'a> Builder<'a> {
                 && std::ptr::eq(c.term, mains[c.main]);
             let mut options: Vec<Expr> = Vec::new();
             if c.df > 0 {
-                options.push(self.term_clause(&c.term.text, c.df));
+                options.push(self.term_clause(&c.term.text, c.postings.clone()));
                 highlight.insert(c.term.text.clone(), weight * self.idf(c.df));
             }
             let alts = if is_main {
@@ -279,9 +286,11 @@ impl<'a> Builder<'a> {
             if (drop_stops && stopped[main]) || !seen.insert(term.text.as_str()) {
                 continue;
             }
+            let postings = self.postings(&term.text);
             out.push(Candidate {
                 term,
-                df: self.df(&term.text),
+                df: postings.doc_freq(),
+                postings,
                 main,
             });
         }
@@ -295,18 +304,25 @@ impl<'a> Builder<'a> {
     }
 
     /// BM25 over all text plus rarity-scaled bonuses for boosted fields.
-    fn term_clause(&self, text: &str, df: u64) -> Expr {
-        let idf = self.idf(df);
-        let mut parts = vec![Expr::Term(TermLeaf::bm25(Term::from_field_text(
-            self.all, text,
-        )))];
+    /// `postings`: the term's in all text.
+    fn term_clause(&self, text: &str, postings: Postings) -> Expr {
+        let idf = self.idf(postings.doc_freq());
+        let term = Term::from_field_text(self.all, text);
+        let mut parts = vec![
+            match TermLeaf::bm25(&self.dictionaries, term.clone(), postings) {
+                Ok(leaf) => Expr::Term(leaf),
+                // The index failed: tantivy's query reports it when it runs.
+                Err(_) => Expr::leaf(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            },
+        ];
         for &(field, bonus) in &self.bonus_fields {
             let term = Term::from_field_text(field, text);
+            let postings = self.dictionaries.postings(&term);
             // Most words are in no title, tag or path: no clause at all then.
-            if self.searcher.doc_freq(&term).unwrap_or(1) == 0 {
+            if postings.doc_freq() == 0 {
                 continue;
             }
-            parts.push(Expr::Term(TermLeaf::constant(term, bonus * idf)));
+            parts.push(Expr::Term(TermLeaf::constant(term, postings, bonus * idf)));
         }
         Expr::Sum(parts)
     }
@@ -318,15 +334,15 @@ impl<'a> Builder<'a> {
         highlight: &mut HashMap<String, f32>,
         weight: f32,
     ) -> Option<Expr> {
-        let dfs: Vec<u64> = alt.iter().map(|t| self.df(t)).collect();
-        if dfs.contains(&0) {
+        let postings: Vec<Postings> = alt.iter().map(|t| self.postings(t)).collect();
+        if postings.iter().any(|p| p.doc_freq() == 0) {
             return None;
         }
-        for (t, &df) in alt.iter().zip(&dfs) {
-            highlight.insert(t.clone(), weight * SYNONYM_WEIGHT * self.idf(df));
+        for (t, p) in alt.iter().zip(&postings) {
+            highlight.insert(t.clone(), weight * SYNONYM_WEIGHT * self.idf(p.doc_freq()));
         }
-        if let [single] = alt {
-            return Some(self.term_clause(single, dfs[0]));
+        if let ([single], [postings]) = (alt, &postings[..]) {
+            return Some(self.term_clause(single, postings.clone()));
         }
         let terms = alt
             .iter()

@@ -13,72 +13,74 @@
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{Bm25Weight, ConstScoreQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocId, Score, SegmentReader, Term};
 
-/// A term scored by BM25, or by a constant wherever it occurs.
-#[derive(Clone, Debug)]
+use super::dictionaries::{Dictionaries, Postings};
+
+/// How a [`TermLeaf`] scores.
+#[derive(Clone)]
+enum Scoring {
+    Bm25(Bm25Weight),
+    Constant(Score),
+}
+
+/// A term scored by BM25, or by a constant wherever it occurs; made for
+/// one searcher (its statistics, and where the term is in its segments).
+#[derive(Clone)]
 pub struct TermLeaf {
     term: Term,
-    /// `None`: BM25.
-    constant: Option<Score>,
+    scoring: Scoring,
+    postings: Postings,
+}
+
+impl std::fmt::Debug for TermLeaf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.scoring {
+            Scoring::Bm25(_) => write!(f, "Bm25({:?})", self.term),
+            Scoring::Constant(score) => write!(f, "Constant({:?}, {score})", self.term),
+        }
+    }
 }
 
 impl TermLeaf {
-    /// The term, scored by BM25 (it needs term frequencies).
-    pub fn bm25(term: Term) -> TermLeaf {
-        TermLeaf {
+    /// The term, scored by BM25 with the statistics of the searcher
+    /// `dictionaries` look in; `postings` are the term's there.
+    pub fn bm25(
+        dictionaries: &Dictionaries,
+        term: Term,
+        postings: Postings,
+    ) -> tantivy::Result<TermLeaf> {
+        let bm25 = dictionaries.bm25(term.field(), postings.doc_freq())?;
+        Ok(TermLeaf {
             term,
-            constant: None,
-        }
+            scoring: Scoring::Bm25(bm25),
+            postings,
+        })
     }
 
     /// The term, scoring `score` in every document holding it.
-    pub fn constant(term: Term, score: Score) -> TermLeaf {
+    pub fn constant(term: Term, postings: Postings, score: Score) -> TermLeaf {
         TermLeaf {
             term,
-            constant: Some(score),
+            scoring: Scoring::Constant(score),
+            postings,
         }
     }
 
     /// The tantivy query computing the same scores.
     pub fn to_query(&self) -> Box<dyn Query> {
-        match self.constant {
-            None => Box::new(TermQuery::new(
+        match self.scoring {
+            Scoring::Bm25(_) => Box::new(TermQuery::new(
                 self.term.clone(),
                 IndexRecordOption::WithFreqs,
             )),
-            Some(score) => {
+            Scoring::Constant(score) => {
                 let term = TermQuery::new(self.term.clone(), IndexRecordOption::Basic);
                 Box::new(ConstScoreQuery::new(Box::new(term), score))
             }
         }
     }
 
-    /// The leaf with the statistics of `searcher`'s documents.
-    pub fn weight(&self, searcher: &Searcher) -> tantivy::Result<TermWeight> {
-        let bm25 = match self.constant {
-            None => Some(Bm25Weight::for_terms(
-                searcher,
-                std::slice::from_ref(&self.term),
-            )?),
-            Some(_) => None,
-        };
-        Ok(TermWeight {
-            term: self.term.clone(),
-            bm25,
-            constant: self.constant.unwrap_or(0.0),
-        })
-    }
-}
-
-/// A [`TermLeaf`] ready to score one search's segments.
-pub struct TermWeight {
-    term: Term,
-    bm25: Option<Bm25Weight>,
-    constant: Score,
-}
-
-impl TermWeight {
     /// Calls `each(doc, score)` for every document of the segment holding
     /// the term, in document order (deleted ones included, as tantivy's
     /// scorers do), the score multiplied by `boost`.
@@ -89,18 +91,17 @@ impl TermWeight {
         boost: Score,
         mut each: impl FnMut(DocId, Score),
     ) -> tantivy::Result<()> {
-        let field = self.term.field();
-        let option = match self.bm25 {
-            Some(_) => IndexRecordOption::WithFreqs,
-            None => IndexRecordOption::Basic,
+        let option = match self.scoring {
+            Scoring::Bm25(_) => IndexRecordOption::WithFreqs,
+            Scoring::Constant(_) => IndexRecordOption::Basic,
         };
-        let inverted = reader.inverted_index(field)?;
-        let Some(mut block) = inverted.read_block_postings(&self.term, option)? else {
+        let Some(mut block) = self.postings.block_postings(&self.term, reader, option)? else {
             return Ok(());
         };
-        match &self.bm25 {
-            Some(bm25) => {
+        match &self.scoring {
+            Scoring::Bm25(bm25) => {
                 let bm25 = bm25.boost_by(boost);
+                let field = self.term.field();
                 let norms = match reader.fieldnorms_readers().get_field(field)? {
                     Some(norms) => norms,
                     None => FieldNormReader::constant(reader.max_doc(), 1),
@@ -112,8 +113,8 @@ impl TermWeight {
                     block.advance();
                 }
             }
-            None => {
-                let score = self.constant * boost;
+            Scoring::Constant(constant) => {
+                let score = constant * boost;
                 while !block.docs().is_empty() {
                     for &doc in block.docs() {
                         each(doc, score);
