@@ -328,7 +328,9 @@ impl<'r> Checks<'r> {
     }
 
     /// Whether `doc` is alive, in every filter and in no exclusion. Calls
-    /// must come in increasing document order.
+    /// must come in increasing document order. Called for every match: the
+    /// flags are read inline, the queries (rare) out of line.
+    #[inline(always)]
     fn pass(&mut self, doc: DocId) -> bool {
         if self.alive.is_some_and(|a| !a.is_alive(doc)) {
             return false;
@@ -339,6 +341,11 @@ impl<'r> Checks<'r> {
         {
             return false;
         }
+        (self.filters.is_empty() && self.excluded.is_empty()) || self.pass_queries(doc)
+    }
+
+    #[inline(never)]
+    fn pass_queries(&mut self, doc: DocId) -> bool {
         self.filters.iter_mut().all(|s| reaches(s.as_mut(), doc))
             && !self.excluded.iter_mut().any(|s| reaches(s.as_mut(), doc))
     }
