@@ -122,23 +122,33 @@ pub fn add_to_best(
     reader: &SegmentReader,
     matches: &mut Matches,
     k: usize,
-    factor: &dyn Fn(DocId) -> Score,
+    factors: &[Score],
 ) -> tantivy::Result<()> {
     let n = matches.len();
     if k == 0 || n <= k {
         return add_all(bonuses, reader, matches);
     }
-    // Indices of the matches still wanted, rising; the list only shrinks.
-    let mut wanted: Vec<usize> = (0..n).collect();
-    let factors: Vec<Score> = matches.iter().map(|&(doc, _)| factor(doc)).collect();
+    let factors: Vec<Score> = matches
+        .iter()
+        .map(|&(doc, _)| factors.get(doc as usize).copied().unwrap_or(1.0))
+        .collect();
     let mut order: Vec<&Prepared> = bonuses.iter().collect();
     order.sort_by(|a, b| b.most().total_cmp(&a.most()));
+    // Indices of the matches still wanted, rising; the list only shrinks.
+    // At first every match is: the first step filters them all at once.
+    let mut wanted: Vec<usize> = Vec::new();
     for (i, bonus) in order.iter().enumerate() {
-        // The k-th best so far is among the wanted: every match above it is.
-        let bar = kth_best(wanted.iter().map(|&at| matches[at].1 * factors[at]), k);
         // A phrase scores at most its saturated BM25; the margin covers rounding.
         let to_come: Score = order[i..].iter().map(|b| b.most()).sum::<Score>() * (1.0 + 1e-5);
-        wanted.retain(|&at| (matches[at].1 + to_come) * factors[at] >= bar);
+        let reaches = |at: usize, bar: Score| (matches[at].1 + to_come) * factors[at] >= bar;
+        // The k-th best so far is among the wanted: every match above it is.
+        if i == 0 {
+            let bar = kth_best(matches.iter().zip(&factors).map(|(m, f)| m.1 * f), k);
+            wanted = (0..n).filter(|&at| reaches(at, bar)).collect();
+        } else {
+            let bar = kth_best(wanted.iter().map(|&at| matches[at].1 * factors[at]), k);
+            wanted.retain(|&at| reaches(at, bar));
+        }
         bonus.add(reader, matches, &wanted)?;
     }
     Ok(())

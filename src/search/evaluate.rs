@@ -233,19 +233,17 @@ impl Prepared {
         top: Option<(usize, &[Score])>,
     ) -> tantivy::Result<Scored> {
         let mut matches = self.base_matches(reader, visible)?;
-        let factor = |doc: DocId| {
-            top.and_then(|(_, f)| f.get(doc as usize))
-                .map_or(1.0, |&f| f)
-        };
         if !self.bonus.is_empty() && !matches.is_empty() {
             match top {
-                Some((k, _)) => bonus::add_to_best(&self.bonus, reader, &mut matches, k, &factor)?,
+                Some((k, factors)) => {
+                    bonus::add_to_best(&self.bonus, reader, &mut matches, k, factors)?
+                }
                 None => bonus::add_all(&self.bonus, reader, &mut matches)?,
             }
         }
-        if top.is_some() {
+        if let Some((_, factors)) = top {
             for (doc, score) in &mut matches {
-                *score *= factor(*doc);
+                *score *= factors.get(*doc as usize).copied().unwrap_or(1.0);
             }
         }
         Ok(matches)
