@@ -285,7 +285,12 @@ impl Prepared {
             _ => required[doc as usize] == needed,
         };
         let mut checks = Checks::new(reader, visible, &self.filters, &self.excluded)?;
-        let mut out = Vec::new();
+        // Every match is a document some clause touched (or any, matching all).
+        let mut out = Vec::with_capacity(if match_all {
+            max_doc as usize
+        } else {
+            acc.touched.len()
+        });
         for doc in 0..max_doc {
             if match_all {
                 if checks.pass(doc) {
@@ -384,7 +389,8 @@ impl Dense {
     fn new(max_doc: usize) -> Dense {
         Dense {
             scores: vec![-1.0; max_doc],
-            touched: Vec::new(),
+            // Reserved, not written: no regrowth however many documents match.
+            touched: Vec::with_capacity(max_doc),
         }
     }
 

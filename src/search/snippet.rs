@@ -328,17 +328,19 @@ impl Matcher {
     fn find(&self, text: &[u8]) -> Vec<(usize, usize)> {
         let mut copy = None;
         if self.fold || self.lowercase {
-            // Both keep every byte offset.
-            let bytes = copy.insert(text.to_vec());
+            // Both keep every byte offset. Lowercased as it is copied (one pass).
+            let bytes = copy.insert(if self.lowercase {
+                text.iter().map(u8::to_ascii_lowercase).collect()
+            } else {
+                text.to_vec()
+            });
             if self.fold {
                 fold_han(bytes);
             }
-            if self.lowercase {
-                bytes.make_ascii_lowercase();
-            }
         }
         let haystack = copy.as_deref().unwrap_or(text);
-        let mut hits = Vec::new();
+        // A page has a few dozen matches: room for them from the start.
+        let mut hits = Vec::with_capacity(64);
         self.automaton.each_start(haystack, |start, pattern| {
             hits.push((start, self.term_of[pattern]));
             hits.len() < MAX_HITS
