@@ -36,6 +36,8 @@ pub struct SegmentColumns {
     pub factor: Vec<Score>,
     /// One per facet field, in [`ColumnCache`]'s field order.
     pub facets: Vec<FacetColumn>,
+    /// Each document's combination of facet values.
+    pub combinations: Combinations,
     /// The access terms granting each document.
     access: FacetColumn,
     /// The segment's doc store, for hits (see `stored`), with its own
@@ -47,6 +49,55 @@ pub struct SegmentColumns {
     /// Which documents a set of access terms sees, per set asked for.
     visible: Mutex<HashMap<Vec<String>, Arc<Vec<bool>>>>,
     built: i64,
+}
+
+/// The distinct combinations of facet values in a segment, numbered, and
+/// each document's. Documents share a few hundred combinations (a kind, a
+/// system or two, some tags), so a match is counted with one increment for
+/// its combination, and the counts are spread over the values once per
+/// search, instead of an increment per value per match.
+pub struct Combinations {
+    /// Combination number of each document.
+    pub of_doc: Vec<u32>,
+    /// The (facet, value ordinal) pairs of each combination.
+    pub values: Vec<Vec<(usize, u32)>>,
+}
+
+impl Combinations {
+    fn of(facets: &[FacetColumn], max_doc: DocId) -> Combinations {
+        let mut numbers: HashMap<Vec<(usize, u32)>, u32> = HashMap::new();
+        let mut values = Vec::new();
+        let of_doc = (0..max_doc)
+            .map(|doc| {
+                let key: Vec<(usize, u32)> = facets
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(f, column)| column.ords(doc).iter().map(move |&o| (f, o)))
+                    .collect();
+                *numbers.entry(key).or_insert_with_key(|key| {
+                    values.push(key.clone());
+                    values.len() as u32 - 1
+                })
+            })
+            .collect();
+        Combinations { of_doc, values }
+    }
+
+    /// Matches per value of each facet, from the matches per combination.
+    pub fn spread(&self, counts: &[u64], facets: &[FacetColumn]) -> Vec<Vec<u64>> {
+        let mut per_value: Vec<Vec<u64>> = facets.iter().map(|f| vec![0; f.values.len()]).collect();
+        for (values, &n) in self.values.iter().zip(counts).filter(|(_, &n)| n > 0) {
+            for &(facet, ord) in values {
+                if let Some(c) = per_value
+                    .get_mut(facet)
+                    .and_then(|c| c.get_mut(ord as usize))
+                {
+                    *c += n;
+                }
+            }
+        }
+        per_value
+    }
 }
 
 /// Distinct access-term sets remembered per segment (anonymous, internal
@@ -169,7 +220,12 @@ impl ColumnCache {
 
 fn build(index: &BatonIndex, reader: &SegmentReader, facets: &[&str], now: i64) -> SegmentColumns {
     let fast = reader.fast_fields();
+    let facets: Vec<FacetColumn> = facets
+        .iter()
+        .map(|name| FacetColumn::read(fast.str(name).ok().flatten(), reader.max_doc()))
+        .collect();
     SegmentColumns {
+        combinations: Combinations::of(&facets, reader.max_doc()),
         factor: factors(index, reader, now),
         access: FacetColumn::read(fast.str("access").ok().flatten(), reader.max_doc()),
         visible: Mutex::default(),
@@ -177,10 +233,7 @@ fn build(index: &BatonIndex, reader: &SegmentReader, facets: &[&str], now: i64) 
             .get_store_reader(crate::index::DOC_STORE_CACHE_BLOCKS)
             .map_err(|e| e.to_string()),
         updated: fast.date("updated").ok(),
-        facets: facets
-            .iter()
-            .map(|name| FacetColumn::read(fast.str(name).ok().flatten(), reader.max_doc()))
-            .collect(),
+        facets,
         built: now,
     }
 }
@@ -221,4 +274,70 @@ fn factors(index: &BatonIndex, reader: &SegmentReader, now: i64) -> Vec<Score> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A column from each document's value ordinals.
+    fn column(values: usize, docs: &[Vec<u32>]) -> FacetColumn {
+        let mut out = FacetColumn {
+            values: (0..values).map(|v| format!("v{v}")).collect(),
+            offsets: vec![0],
+            ords: Vec::new(),
+        };
+        for ords in docs {
+            out.ords.extend(ords);
+            out.offsets.push(out.ords.len() as u32);
+        }
+        out
+    }
+
+    #[test]
+    fn counting_combinations_counts_every_value() {
+        let mut numbers = crate::test_support::numbers(3);
+        let docs = 500;
+        // A single-valued facet, and two multi-valued ones (often empty).
+        let facets: Vec<FacetColumn> = [(4, 1), (6, 3), (9, 4)]
+            .iter()
+            .map(|&(values, most)| {
+                let per_doc: Vec<Vec<u32>> = (0..docs)
+                    .map(|_| {
+                        let n = if most == 1 { 1 } else { numbers(most + 1) };
+                        let mut ords: Vec<u32> = (0..n).map(|_| numbers(values) as u32).collect();
+                        ords.sort_unstable();
+                        ords.dedup();
+                        ords
+                    })
+                    .collect();
+                column(values, &per_doc)
+            })
+            .collect();
+        let combinations = Combinations::of(&facets, docs as DocId);
+        assert!(
+            combinations.values.len() < docs,
+            "documents share combinations"
+        );
+        for _ in 0..20 {
+            let matches: Vec<DocId> = (0..docs as DocId).filter(|_| numbers(3) == 0).collect();
+            let direct: Vec<Vec<u64>> = facets
+                .iter()
+                .map(|f| {
+                    let mut counts = vec![0u64; f.values.len()];
+                    for &d in &matches {
+                        for &o in f.ords(d) {
+                            counts[o as usize] += 1;
+                        }
+                    }
+                    counts
+                })
+                .collect();
+            let mut per_combination = vec![0u64; combinations.values.len()];
+            for &d in &matches {
+                per_combination[combinations.of_doc[d as usize] as usize] += 1;
+            }
+            assert_eq!(combinations.spread(&per_combination, &facets), direct);
+        }
+    }
 }

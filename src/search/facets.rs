@@ -17,11 +17,12 @@ pub struct FacetCounts {
     pub columns: Vec<Arc<SegmentColumns>>,
 }
 
-/// Per-segment counting state.
+/// Per-segment counting state: matches per combination of facet values
+/// (see [`super::columns::Combinations`]).
 pub struct SegmentFacetCounts {
     names: Vec<String>,
     columns: Arc<SegmentColumns>,
-    counts: Vec<Vec<u64>>,
+    counts: Vec<u64>,
 }
 
 /// Counts per facet name per value.
@@ -49,11 +50,7 @@ impl Collector for FacetCounts {
         let columns = self.columns.get(ord as usize).cloned().ok_or_else(|| {
             tantivy::TantivyError::InternalError(format!("no columns for segment {ord}"))
         })?;
-        let counts = columns
-            .facets
-            .iter()
-            .map(|f| vec![0; f.values.len()])
-            .collect();
+        let counts = vec![0; columns.combinations.values.len()];
         Ok(SegmentFacetCounts {
             names: self.names.clone(),
             columns,
@@ -83,22 +80,16 @@ impl SegmentCollector for SegmentFacetCounts {
     type Fruit = Facets;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for (column, counts) in self.columns.facets.iter().zip(&mut self.counts) {
-            for &ord in column.ords(doc) {
-                if let Some(c) = counts.get_mut(ord as usize) {
-                    *c += 1;
-                }
-            }
+        let combination = self.columns.combinations.of_doc.get(doc as usize);
+        if let Some(c) = combination.and_then(|&c| self.counts.get_mut(c as usize)) {
+            *c += 1;
         }
     }
 
     fn harvest(self) -> Facets {
+        let per_value = (self.columns.combinations).spread(&self.counts, &self.columns.facets);
         let mut out = Facets::new();
-        for ((name, column), counts) in self
-            .names
-            .iter()
-            .zip(&self.columns.facets)
-            .zip(&self.counts)
+        for ((name, column), counts) in self.names.iter().zip(&self.columns.facets).zip(&per_value)
         {
             let values = out.entry(name.clone()).or_default();
             for (value, &n) in column.values.iter().zip(counts) {
