@@ -67,6 +67,11 @@ impl SearchCache {
         }
     }
 
+    /// Whether responses are kept at all.
+    pub fn is_enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
     /// The cached response to `req` at index `generation`, if any.
     pub fn get(&self, generation: u64, req: &SearchRequest) -> Option<Arc<SearchResponse>> {
         if self.capacity == 0 {

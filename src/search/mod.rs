@@ -198,7 +198,10 @@ pub fn search_cached(
         return Ok(finish(SearchResponse::clone(&hit), started));
     }
     let response = search_on(index, &searcher, req)?;
-    cache.put(generation, req, std::sync::Arc::new(response.clone()));
+    // A disabled cache keeps nothing: no copy for it.
+    if cache.is_enabled() {
+        cache.put(generation, req, std::sync::Arc::new(response.clone()));
+    }
     Ok(response)
 }
 
