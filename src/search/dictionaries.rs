@@ -160,13 +160,19 @@ mod tests {
         out
     }
 
-    #[test]
-    fn a_term_is_found_where_it_is_even_in_segments_looked_up_later() {
+    /// An index on disk with one text field, and its writer.
+    fn index_with_body() -> (tempfile::TempDir, Index, Field, IndexWriter) {
         let dir = tempfile::tempdir().unwrap();
         let mut schema = Schema::builder();
         let body = schema.add_text_field("body", TEXT);
         let index = Index::create_in_dir(dir.path(), schema.build()).unwrap();
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        (dir, index, body, writer)
+    }
+
+    #[test]
+    fn a_term_is_found_where_it_is_even_in_segments_looked_up_later() {
+        let (_dir, index, body, mut writer) = index_with_body();
         writer.set_merge_policy(Box::new(NoMergePolicy));
         writer.add_document(doc!(body => "alpha beta")).unwrap();
         writer.add_document(doc!(body => "beta")).unwrap();
@@ -211,11 +217,7 @@ mod tests {
 
     #[test]
     fn bm25_weights_are_tantivys() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut schema = Schema::builder();
-        let body = schema.add_text_field("body", TEXT);
-        let index = Index::create_in_dir(dir.path(), schema.build()).unwrap();
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let (_dir, index, body, mut writer) = index_with_body();
         for text in [
             "alpha beta",
             "beta beta gamma",
