@@ -6,9 +6,11 @@
 //! through nested union scorers, and because the total and the facets need
 //! every match, every match was scored that way: 60% of search time.
 //!
-//! Here tantivy still scores each leaf (the same BM25, phrase and constant
-//! scores, with boosts pushed down to the leaves exactly as tantivy does),
-//! but each leaf's postings are read once, in one tight pass, straight into
+//! Here each leaf scores as tantivy does (the same BM25, phrase and constant
+//! scores, with boosts pushed down to the leaves exactly as tantivy does;
+//! single terms from their posting blocks, see [`super::term_leaf`], the
+//! rest through tantivy's scorers), each leaf's postings read once, in one
+//! tight pass, straight into
 //! one score slot per document of the segment; the tree's sums and maxima
 //! fold there (into a temporary only where a sum competes in a maximum).
 //! Merging per-leaf lists instead cost a tenth more. The segment's matches
