@@ -74,7 +74,7 @@ impl SearchCache {
 
     /// The cached response to `req` at index `generation`, if any.
     pub fn get(&self, generation: u64, req: &SearchRequest) -> Option<Arc<SearchResponse>> {
-        if self.capacity == 0 {
+        if !self.is_enabled() {
             return None;
         }
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -86,7 +86,7 @@ impl SearchCache {
 
     /// Remembers `response` to `req` at index `generation`.
     pub fn put(&self, generation: u64, req: &SearchRequest, response: Arc<SearchResponse>) {
-        if self.capacity == 0 {
+        if !self.is_enabled() {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());

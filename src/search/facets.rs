@@ -87,7 +87,10 @@ impl SegmentCollector for SegmentFacetCounts {
     }
 
     fn harvest(self) -> Facets {
-        let per_value = (self.columns.combinations).spread(&self.counts, &self.columns.facets);
+        let per_value = self
+            .columns
+            .combinations
+            .spread(&self.counts, &self.columns.facets);
         let mut out = Facets::new();
         for ((name, column), counts) in self.names.iter().zip(&self.columns.facets).zip(&per_value)
         {

@@ -154,11 +154,17 @@ fn no_match() -> Plan {
 /// One distinct query term with what the builder knows about it.
 struct Candidate<'a> {
     term: &'a AnalyzedTerm,
-    df: u64,
-    /// Where it is in each segment.
+    /// Where it is in each segment (and so how many documents hold it).
     postings: Postings,
     /// Index of the main term it belongs to.
     main: usize,
+}
+
+impl Candidate<'_> {
+    /// Documents holding it.
+    fn df(&self) -> u64 {
+        self.postings.doc_freq()
+    }
 }
 
 /// Builds clauses with corpus statistics at hand.
@@ -220,9 +226,9 @@ impl<'a> Builder<'a> {
             let is_main = matches!(c.term.role, Role::Word | Role::Whole)
                 && std::ptr::eq(c.term, mains[c.main]);
             let mut options: Vec<Expr> = Vec::new();
-            if c.df > 0 {
+            if c.df() > 0 {
                 options.push(self.term_clause(&c.term.text, c.postings.clone()));
-                highlight.insert(c.term.text.clone(), weight * self.idf(c.df));
+                highlight.insert(c.term.text.clone(), weight * self.idf(c.df()));
             }
             let alts = if is_main {
                 synonyms
@@ -238,7 +244,7 @@ impl<'a> Builder<'a> {
                     options.push(q.boosted(SYNONYM_WEIGHT));
                 }
             }
-            if is_main && c.df <= KNOWN_WORD_DF {
+            if is_main && c.df() <= KNOWN_WORD_DF {
                 let open = parsed.last_word_open && c.main == last_main;
                 let chars = parsed
                     .text
@@ -289,14 +295,13 @@ impl<'a> Builder<'a> {
             let postings = self.postings(&term.text);
             out.push(Candidate {
                 term,
-                df: postings.doc_freq(),
                 postings,
                 main,
             });
         }
         if out.len() > MAX_QUERY_TERMS {
             // Rarest first; a term no document has is least informative.
-            out.sort_by_key(|c| if c.df == 0 { u64::MAX } else { c.df });
+            out.sort_by_key(|c| if c.df() == 0 { u64::MAX } else { c.df() });
             out.truncate(MAX_QUERY_TERMS);
             out.sort_by_key(|c| (c.main, c.term.from));
         }
@@ -410,7 +415,7 @@ impl<'a> Builder<'a> {
         let usable = |i: usize| {
             candidates
                 .iter()
-                .any(|c| c.main == i && std::ptr::eq(c.term, mains[i]) && c.df > 0)
+                .any(|c| c.main == i && std::ptr::eq(c.term, mains[i]) && c.df() > 0)
         };
         (1..mains.len())
             .filter(|&i| usable(i - 1) && usable(i))

@@ -354,8 +354,7 @@ impl Matcher {
 enum Automaton {
     /// SIMD search alone (Teddy), when the patterns suit it (up to a few
     /// dozen; on x86-64 and ARM): it serves the ~10 hits of one search, and
-    /// an automaton around it cost more to build than searching did (an
-    /// eighth of all snippet work).
+    /// building an automaton around it was an eighth of all snippet work.
     Packed(aho_corasick::packed::Searcher),
     /// Otherwise a noncontiguous NFA (the DFA or contiguous NFA built from
     /// it costs more than it saves on ten hits), the same SIMD search as
