@@ -287,6 +287,9 @@ impl Prepared {
             _ => required[doc as usize] == needed,
         };
         let mut checks = Checks::new(reader, visible, &self.filters, &self.excluded)?;
+        if !match_all && needed == 0 && !checks.has_queries() {
+            return Ok(scored_and_passing(&acc.scores, &checks));
+        }
         // Every match is a document some clause touched (or any, matching all).
         let mut out = Vec::with_capacity(if match_all {
             max_doc as usize
@@ -337,16 +340,22 @@ impl<'r> Checks<'r> {
     /// flags are read inline, the queries (rare) out of line.
     #[inline(always)]
     fn pass(&mut self, doc: DocId) -> bool {
-        if self.alive.is_some_and(|a| !a.is_alive(doc)) {
-            return false;
-        }
-        if self
+        self.flags(doc) && (!self.has_queries() || self.pass_queries(doc))
+    }
+
+    /// Whether `doc` is alive and visible, without a branch on the answer.
+    #[inline(always)]
+    fn flags(&self, doc: DocId) -> bool {
+        let alive = self.alive.is_none_or(|a| a.is_alive(doc));
+        let visible = self
             .visible
-            .is_some_and(|v| !v.get(doc as usize).copied().unwrap_or(false))
-        {
-            return false;
-        }
-        (self.filters.is_empty() && self.excluded.is_empty()) || self.pass_queries(doc)
+            .is_none_or(|v| v.get(doc as usize).copied().unwrap_or(false));
+        alive & visible
+    }
+
+    /// Whether filter or exclusion queries are checked, besides the flags.
+    fn has_queries(&self) -> bool {
+        !(self.filters.is_empty() && self.excluded.is_empty())
     }
 
     #[inline(never)]
@@ -354,6 +363,23 @@ impl<'r> Checks<'r> {
         self.filters.iter_mut().all(|s| reaches(s.as_mut(), doc))
             && !self.excluded.iter_mut().any(|s| reaches(s.as_mut(), doc))
     }
+}
+
+/// The documents with a score (not negative) that pass the flag `checks`,
+/// in order, with their scores. Branch-free: whether a document matches is
+/// a coin toss to the branch predictor, and a branch per document that it
+/// got wrong half the time was 7 % of the server's search time. Every
+/// document is written to the next free place, which only advances when
+/// the document is kept.
+fn scored_and_passing(scores: &[Score], checks: &Checks) -> Scored {
+    let mut out = vec![(0, 0.0); scores.len()];
+    let mut kept = 0;
+    for (doc, &score) in (0..).zip(scores) {
+        out[kept] = (doc, score);
+        kept += usize::from((score >= 0.0) & checks.flags(doc));
+    }
+    out.truncate(kept);
+    out
 }
 
 /// Whether `docset` holds `doc`, moving it forward only.
