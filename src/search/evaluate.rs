@@ -294,7 +294,7 @@ impl Prepared {
         let mut out = Vec::with_capacity(if match_all {
             max_doc as usize
         } else {
-            acc.touched.len()
+            acc.touched().len()
         });
         for doc in 0..max_doc {
             if match_all {
@@ -410,15 +410,19 @@ enum Fold {
 struct Dense {
     /// Negative: no match yet (BM25 and constant scores are never negative).
     scores: Vec<Score>,
+    /// The set slots, in the order first set: the first `set` entries.
+    /// One place more than documents, so that a write past the last set
+    /// slot (see [`Dense::fold`]) always has somewhere to go.
     touched: Vec<DocId>,
+    set: usize,
 }
 
 impl Dense {
     fn new(max_doc: usize) -> Dense {
         Dense {
             scores: vec![-1.0; max_doc],
-            // Reserved, not written: no regrowth however many documents match.
-            touched: Vec::with_capacity(max_doc),
+            touched: vec![0; max_doc + 1],
+            set: 0,
         }
     }
 
@@ -434,27 +438,40 @@ impl Dense {
         self.scores[doc as usize]
     }
 
+    /// The documents whose slots are set.
+    fn touched(&self) -> &[DocId] {
+        &self.touched[..self.set]
+    }
+
+    /// Folds `score` into `doc`'s slot. Branch-free: whether a posting's
+    /// document is already set is unpredictable where a word's postings
+    /// interleave with the others' (the branch here cost more than the
+    /// arithmetic). The document is always written after the set ones and
+    /// counted only when its slot was not set before.
     #[inline]
     fn fold(&mut self, how: Fold, doc: DocId, score: Score) {
         let slot = &mut self.scores[doc as usize];
-        if *slot < 0.0 {
-            *slot = score;
-            self.touched.push(doc);
-        } else if how == Fold::Add {
-            *slot += score;
-        } else {
-            *slot = slot.max(score);
-        }
+        let was = *slot;
+        let first = was < 0.0;
+        let folded = match how {
+            Fold::Add => was + score,
+            Fold::Max => was.max(score),
+        };
+        *slot = if first { score } else { folded };
+        // Within bounds even if a (never seen) negative score set a slot twice.
+        let next = self.set.min(self.touched.len() - 1);
+        self.touched[next] = doc;
+        self.set = next + usize::from(first);
     }
 
     /// Folds every set slot into `into`, then clears them.
     fn drain_into(&mut self, how: Fold, into: &mut Dense) {
-        for &doc in &self.touched {
+        for &doc in &self.touched[..self.set] {
             let slot = &mut self.scores[doc as usize];
             into.fold(how, doc, *slot);
             *slot = -1.0;
         }
-        self.touched.clear();
+        self.set = 0;
     }
 }
 
