@@ -288,7 +288,7 @@ impl Prepared {
         };
         let mut checks = Checks::new(reader, visible, &self.filters, &self.excluded)?;
         if !match_all && needed == 0 && !checks.has_queries() {
-            return Ok(scored_and_passing(&acc.scores, &checks));
+            return Ok(scored_and_passing(&acc, &checks));
         }
         // Every match is a document some clause touched (or any, matching all).
         let mut out = Vec::with_capacity(if match_all {
@@ -365,16 +365,18 @@ impl<'r> Checks<'r> {
     }
 }
 
-/// The documents with a score (not negative) that pass the flag `checks`,
-/// in order, with their scores. Branch-free: whether a document matches is
-/// a coin toss to the branch predictor, and a branch per document that it
-/// got wrong half the time was 7 % of the server's search time. Every
-/// document is written to the next free place, which only advances when
-/// the document is kept.
-fn scored_and_passing(scores: &[Score], checks: &Checks) -> Scored {
-    let mut out = vec![(0, 0.0); scores.len()];
+/// The documents of `acc` with a score (not negative) that pass the flag
+/// `checks`, in order, with their scores. Branch-free: whether a document
+/// matches follows no pattern a branch predictor can learn, and the
+/// branching loop (most of `Prepared::matches`) was 7 % of the CPU
+/// workers' samples in a perf profile at 8 connections; this one is 1.4 %.
+/// Every document is written to the next free place, which only advances
+/// when the document is kept.
+fn scored_and_passing(acc: &Dense, checks: &Checks) -> Scored {
+    // Room for every set slot, and the write after the last kept one.
+    let mut out = vec![(0, 0.0); acc.touched().len() + 1];
     let mut kept = 0;
-    for (doc, &score) in (0..).zip(scores) {
+    for (doc, &score) in (0..).zip(&acc.scores) {
         out[kept] = (doc, score);
         kept += usize::from((score >= 0.0) & checks.flags(doc));
     }
@@ -444,10 +446,11 @@ impl Dense {
     }
 
     /// Folds `score` into `doc`'s slot. Branch-free: whether a posting's
-    /// document is already set is unpredictable where a word's postings
-    /// interleave with the others' (the branch here cost more than the
-    /// arithmetic). The document is always written after the set ones and
-    /// counted only when its slot was not set before.
+    /// document is already set depends on how a word's postings interleave
+    /// with the others' (this form runs 6 % more instructions than the
+    /// branching one, yet searched about 3 % faster). The document is
+    /// always written after the set ones and counted only when its slot
+    /// was not set before.
     #[inline]
     fn fold(&mut self, how: Fold, doc: DocId, score: Score) {
         let slot = &mut self.scores[doc as usize];

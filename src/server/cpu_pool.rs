@@ -142,7 +142,7 @@ impl CpuPool {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, JobFailed> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
+        let (answer, mut answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             // A request that timed out or was dropped while queued is not
             // worked on: under overload the queue drains instead of growing.
@@ -155,7 +155,6 @@ impl CpuPool {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Err(JobFailed);
         }
-        let mut answered = answered;
         if self.in_flight.load(Ordering::Acquire) <= 1 {
             if let Some(answer) = watch_alone(&mut answered, &self.in_flight).await {
                 return answer;
