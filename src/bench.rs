@@ -343,6 +343,7 @@ pub fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
 
 /// Runs every query `rounds` times through `search::search`, the same call
 /// the HTTP handler makes, with the API's default page size, as `viewer`.
+#[inline(never)] // profilers start counting here (callgrind --toggle-collect)
 pub fn run_queries(
     index: &BatonIndex,
     queries: &[String],
