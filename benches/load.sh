@@ -4,6 +4,7 @@
 #
 #   benches/load.sh [CORPORA_DIR] [QUERIES_FILE]
 #   defaults: ../shared/corpora and ../shared/eval/dev-queries.jsonl
+#   BATON_BENCH_BIN=path: that binary instead of a fresh release build (A/B)
 #
 # 1. replicates CORPORA_DIR into a temp folder until it holds >= 10,000 docs;
 # 2. `baton bench-query --anonymous`: the same queries, as the same caller,
@@ -26,8 +27,13 @@ if ! command -v wrk >/dev/null 2>&1; then
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null >/dev/null; }
 fi
 
-cargo build --release -q
-BATON=target/release/baton
+# BATON_BENCH_BIN: measure that binary instead (another build, for A/B).
+if [[ -n "${BATON_BENCH_BIN:-}" ]]; then
+    BATON=$BATON_BENCH_BIN
+else
+    cargo build --release -q
+    BATON=target/release/baton
+fi
 WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
