@@ -27,7 +27,6 @@ if ! command -v wrk >/dev/null 2>&1; then
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null >/dev/null; }
 fi
 
-# BATON_BENCH_BIN: measure that binary instead (another build, for A/B).
 if [[ -n "${BATON_BENCH_BIN:-}" ]]; then
     BATON=$BATON_BENCH_BIN
 else
