@@ -49,6 +49,8 @@ const QUERIES: &[&str] = &[
     "查看日誌 log",
     "tikv store 容量不足",
     "flash",
+    "慢查詢 門檻",
+    "慢查询日志",
 ];
 
 /// Every match with its score, as (segment, doc, score), sorted.
@@ -107,6 +109,11 @@ fn corpus() -> TestCorpus {
         "---\ntitle: ORA-01555 during nightly batch\nkind: incident\nupdated: 2025-03-02\n---\n\
          snapshot too old on the ledger database; 節點磁碟使用率過高 at the same time.\n",
     );
+    t.write(
+        "runbooks/slow-query.md",
+        "---\ntitle: Slow log review\n---\nEvery slow query lands in the slow log; a query is slow \
+         past the threshold. The slow query log of the ledger database.\n",
+    );
     let mut writer: IndexWriter = t
         .index
         .index
@@ -116,7 +123,11 @@ fn corpus() -> TestCorpus {
     upsert(
         &t,
         &mut writer,
-        &["runbooks/dns-extra.md", "incidents/2025-03-ora.md"],
+        &[
+            "runbooks/dns-extra.md",
+            "incidents/2025-03-ora.md",
+            "runbooks/slow-query.md",
+        ],
     );
     // Edits and a removal make the old versions deleted documents of earlier segments.
     t.write(
@@ -180,23 +191,34 @@ fn every_match_and_score_equals_tantivy_on_the_equivalent_query() {
             .any(|r| r.num_deleted_docs() > 0),
         "the test needs deleted documents"
     );
-    let mut matched_queries = 0;
-    for q in QUERIES {
-        let Some(text) = plan(&t, &searcher, q) else {
-            continue;
-        };
-        if text.required.is_empty() && text.optional.is_empty() {
-            continue; // match-all: tantivy's AllQuery scores 1, ours 0 (sorted by date anyway)
+    let (mut matched_queries, mut with_phrases) = (0, 0);
+    // Twice: the lexicon's phrases are found in the first round and read
+    // from each segment's memo in the second.
+    for round in 0..2 {
+        for q in QUERIES {
+            let Some(text) = plan(&t, &searcher, q) else {
+                continue;
+            };
+            if text.required.is_empty() && text.optional.is_empty() {
+                continue; // match-all: tantivy's AllQuery scores 1, ours 0 (sorted by date anyway)
+            }
+            let theirs = searcher.search(&*text.to_query(), &AllScores).unwrap();
+            let ours =
+                evaluate::search(&searcher, &text, &Filters::default(), None, &AllScores).unwrap();
+            assert_same(q, &ours, &theirs);
+            if round == 0 {
+                matched_queries += usize::from(!ours.is_empty());
+                with_phrases += usize::from(format!("{:?}", text.optional).contains("Phrase("));
+            }
         }
-        let theirs = searcher.search(&*text.to_query(), &AllScores).unwrap();
-        let ours =
-            evaluate::search(&searcher, &text, &Filters::default(), None, &AllScores).unwrap();
-        assert_same(q, &ours, &theirs);
-        matched_queries += usize::from(!ours.is_empty());
     }
     assert!(
         matched_queries >= QUERIES.len() - 4,
         "most queries must match something"
+    );
+    assert!(
+        with_phrases >= 2,
+        "some queries must have multi-word synonyms (phrase leaves)"
     );
 }
 

@@ -32,6 +32,8 @@ const FACTOR_MAX_AGE_SECS: i64 = 3600;
 
 /// The arrays of one segment.
 pub struct SegmentColumns {
+    /// The segment they are of.
+    pub segment: SegmentId,
     /// Relevance is multiplied by this, per document.
     pub factor: Vec<Score>,
     /// One per facet field, in [`ColumnCache`]'s field order.
@@ -48,6 +50,8 @@ pub struct SegmentColumns {
     pub updated: Option<Column<tantivy::DateTime>>,
     /// Which documents a set of access terms sees, per set asked for.
     visible: Mutex<HashMap<Vec<String>, Arc<Vec<bool>>>>,
+    /// Where the lexicon's phrases occur, per phrase asked for.
+    pub phrases: super::phrase_leaf::Memo,
     built: i64,
 }
 
@@ -225,6 +229,8 @@ fn build(index: &BatonIndex, reader: &SegmentReader, facets: &[&str], now: i64) 
         .map(|name| FacetColumn::read(fast.str(name).ok().flatten(), reader.max_doc()))
         .collect();
     SegmentColumns {
+        segment: reader.segment_id(),
+        phrases: Default::default(),
         combinations: Combinations::of(&facets, reader.max_doc()),
         factor: factors(index, reader, now),
         access: FacetColumn::read(fast.str("access").ok().flatten(), reader.max_doc()),

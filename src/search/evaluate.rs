@@ -21,6 +21,7 @@
 use tantivy::collector::{Collector, SegmentCollector};
 
 use super::bonus::{self, Bonus};
+use super::phrase_leaf::PhraseLeaf;
 use super::term_leaf::TermLeaf;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, Query, Weight,
@@ -34,6 +35,8 @@ pub enum Expr {
     Leaf(Box<dyn Query>),
     /// A single term (most leaves are), read without tantivy's scorers.
     Term(TermLeaf),
+    /// A phrase of the lexicon, scored from where it occurs.
+    Phrase(PhraseLeaf),
     /// Sum of the children that match (a `BooleanQuery` of `Should`s).
     Sum(Vec<Expr>),
     /// Best matching child (a `DisjunctionMaxQuery` without tie breaker).
@@ -58,6 +61,7 @@ impl Expr {
         match self {
             Expr::Leaf(q) => q.box_clone(),
             Expr::Term(t) => t.to_query(),
+            Expr::Phrase(p) => p.to_query(),
             Expr::Sum(children) => Box::new(BooleanQuery::new(
                 children
                     .iter()
@@ -75,6 +79,7 @@ impl Expr {
         Ok(match self {
             Expr::Leaf(q) => Node::Leaf(q.weight(EnableScoring::enabled_from_searcher(searcher))?),
             Expr::Term(t) => Node::Term(t.clone()),
+            Expr::Phrase(p) => Node::Phrase(p.clone()),
             Expr::Sum(children) => Node::Sum(weights(children, searcher)?),
             Expr::Max(children) => Node::Max(weights(children, searcher)?),
             Expr::Boost(child, factor) => Node::Boost(Box::new(child.weight(searcher)?), *factor),
@@ -150,6 +155,7 @@ impl TextQuery {
 enum Node {
     Leaf(Box<dyn Weight>),
     Term(TermLeaf),
+    Phrase(PhraseLeaf),
     Sum(Vec<Node>),
     Max(Vec<Node>),
     Boost(Box<Node>, Score),
@@ -502,6 +508,9 @@ fn eval_into(
             return Ok(());
         }
         Node::Term(leaf) => {
+            return leaf.for_each(reader, boost, |doc, score| into.fold(how, doc, score));
+        }
+        Node::Phrase(leaf) => {
             return leaf.for_each(reader, boost, |doc, score| into.fold(how, doc, score));
         }
         // As tantivy does: the boost multiplies down to the leaves.

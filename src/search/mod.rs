@@ -10,6 +10,7 @@ pub mod evaluate;
 mod exclusion;
 pub mod facets;
 pub mod parse;
+pub mod phrase_leaf;
 pub mod query;
 pub mod related;
 pub mod segment;

@@ -11,17 +11,21 @@
 //! than whole words; stop words count only when nothing else is left;
 //! neighbouring words found next to each other earn a proximity bonus.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::query::{ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::bonus::Bonus;
+use super::columns::SegmentColumns;
 use super::dictionaries::{Dictionaries, Postings};
 use super::evaluate::{Expr, TextQuery};
 use super::exclusion::PlainSeek;
 use super::parse::ParsedQuery;
+use super::phrase_leaf::PhraseLeaf;
 use super::term_leaf::TermLeaf;
 use super::typo::TypoQuery;
 use crate::analysis::lexicon::{main_terms, Lexicon};
@@ -170,6 +174,8 @@ impl Candidate<'_> {
 /// Builds clauses with corpus statistics at hand.
 struct Builder<'a> {
     index: &'a BatonIndex,
+    searcher: &'a Searcher,
+    segments: OnceCell<Vec<Arc<SegmentColumns>>>,
     dictionaries: Dictionaries<'a>,
     lexicon: &'a Lexicon,
     all: Field,
@@ -181,6 +187,8 @@ impl<'a> Builder<'a> {
     fn new(index: &'a BatonIndex, searcher: &'a Searcher) -> Builder<'a> {
         Builder {
             index,
+            searcher,
+            segments: OnceCell::new(),
             dictionaries: Dictionaries::new(searcher),
             lexicon: index.schema.lexicon(&index.analyzer),
             all: index.fields.all,
@@ -349,11 +357,25 @@ impl<'a> Builder<'a> {
         if let ([single], [postings]) = (alt, &postings[..]) {
             return Some(self.term_clause(single, postings.clone()));
         }
-        let terms = alt
+        let terms: Vec<Term> = alt
             .iter()
             .map(|t| Term::from_field_text(self.all, t))
             .collect();
-        Some(Expr::leaf(PhraseQuery::new(terms)))
+        Some(
+            match PhraseLeaf::new(terms.clone(), self.searcher, self.segments()) {
+                Ok(leaf) => Expr::Phrase(leaf),
+                // The index failed: tantivy's query reports it when it runs.
+                Err(_) => Expr::leaf(PhraseQuery::new(terms)),
+            },
+        )
+    }
+
+    /// The arrays (and phrase memos) of the searcher's segments, fetched
+    /// for the first phrase that needs them.
+    fn segments(&self) -> Vec<Arc<SegmentColumns>> {
+        self.segments
+            .get_or_init(|| super::segment_columns(self.index, self.searcher))
+            .clone()
     }
 
     /// A typo correction or a completion for a Latin word the corpus does
