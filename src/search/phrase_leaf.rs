@@ -18,17 +18,16 @@
 //! norms, and the phrase count as term frequency;
 //! [`PhraseLeaf::to_query`] gives the query that computes it.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::Postings;
 use tantivy::query::{Bm25Weight, PhraseQuery, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::columns::SegmentColumns;
+use super::term_leaf::norms;
 
 /// Where a phrase occurs in one segment: documents in order, with the
 /// number of times (deleted documents included, as tantivy's scorers do).
@@ -121,41 +120,18 @@ impl Occurrences {
     }
 }
 
-/// Keeps the values of `left` that `right` has too (both sorted).
+/// Keeps the values of `left` that `right` (sorted) has too. Positions
+/// of a word in a document are distinct, so this is the intersection
+/// tantivy's phrase scorer computes; it runs only when a memo misses.
 fn retain_common(left: &mut Vec<u32>, right: &[u32]) {
-    let mut kept = 0;
-    let (mut l, mut r) = (0, 0);
-    while l < left.len() && r < right.len() {
-        match left[l].cmp(&right[r]) {
-            Ordering::Less => l += 1,
-            Ordering::Greater => r += 1,
-            Ordering::Equal => {
-                left[kept] = left[l];
-                kept += 1;
-                l += 1;
-                r += 1;
-            }
-        }
-    }
-    left.truncate(kept);
+    left.retain(|p| right.binary_search(p).is_ok());
 }
 
-/// How many values `left` and `right` (both sorted) have in common.
+/// How many values `left` and `right` (sorted) have in common.
 fn common(left: &[u32], right: &[u32]) -> u32 {
-    let mut count = 0;
-    let (mut l, mut r) = (0, 0);
-    while l < left.len() && r < right.len() {
-        match left[l].cmp(&right[r]) {
-            Ordering::Less => l += 1,
-            Ordering::Greater => r += 1,
-            Ordering::Equal => {
-                count += 1;
-                l += 1;
-                r += 1;
-            }
-        }
-    }
-    count
+    left.iter()
+        .filter(|p| right.binary_search(p).is_ok())
+        .count() as u32
 }
 
 /// A phrase of two or more words of one field, scored by BM25; made for
@@ -210,13 +186,7 @@ impl PhraseLeaf {
             None => Arc::new(Occurrences::find(&self.terms, reader)?),
         };
         let bm25 = self.bm25.boost_by(boost);
-        let norms = match reader
-            .fieldnorms_readers()
-            .get_field(self.terms[0].field())?
-        {
-            Some(norms) => norms,
-            None => FieldNormReader::constant(reader.max_doc(), 1),
-        };
+        let norms = norms(reader, self.terms[0].field())?;
         for (&doc, &count) in found.docs.iter().zip(&found.counts) {
             each(doc, bm25.score(norms.fieldnorm_id(doc), count));
         }
@@ -229,7 +199,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn common_values_are_counted_and_kept_as_a_merge_does() {
+    fn common_values_are_counted_and_kept() {
         let mut numbers = crate::test_support::numbers(11);
         for _ in 0..300 {
             let mut sorted = |n: usize| {

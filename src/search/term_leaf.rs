@@ -12,7 +12,7 @@
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{Bm25Weight, ConstScoreQuery, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Score, SegmentReader, Term};
 
 use super::dictionaries::{Dictionaries, Postings};
@@ -101,11 +101,7 @@ impl TermLeaf {
         match &self.scoring {
             Scoring::Bm25(bm25) => {
                 let bm25 = bm25.boost_by(boost);
-                let field = self.term.field();
-                let norms = match reader.fieldnorms_readers().get_field(field)? {
-                    Some(norms) => norms,
-                    None => FieldNormReader::constant(reader.max_doc(), 1),
-                };
+                let norms = norms(reader, self.term.field())?;
                 while !block.docs().is_empty() {
                     for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
                         each(doc, bm25.score(norms.fieldnorm_id(doc), freq));
@@ -125,4 +121,13 @@ impl TermLeaf {
         }
         Ok(())
     }
+}
+
+/// The field norms BM25 reads for `field` in `reader`'s segment, as
+/// tantivy's scorers take them (a constant where the field has none).
+pub(super) fn norms(reader: &SegmentReader, field: Field) -> tantivy::Result<FieldNormReader> {
+    Ok(match reader.fieldnorms_readers().get_field(field)? {
+        Some(norms) => norms,
+        None => FieldNormReader::constant(reader.max_doc(), 1),
+    })
 }
