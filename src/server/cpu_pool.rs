@@ -51,8 +51,8 @@ type Delivery = Box<dyn FnOnce() + Send>;
 /// answers at 8 connections lost about 6 % of their throughput).
 const LOOK_BEFORE_SLEEP: Duration = Duration::from_micros(250);
 
-/// How long a finished answer is held for others at most, when the next
-/// job finishes later than that (see [`Held`]).
+/// After this long, a held answer goes with the next job to finish,
+/// however full the queue (see [`Held`]).
 const HOLD_AT_MOST: Duration = Duration::from_millis(1);
 
 /// Answers finished but not yet handed over, oldest first.
@@ -66,11 +66,11 @@ const HOLD_AT_MOST: Duration = Duration::from_millis(1);
 /// connections (wrk over the replicated corpus, cache off, three
 /// alternating pairs of 8 s runs) throughput went 2,994 -> 3,232,
 /// 3,096 -> 3,262 and 3,075 -> 3,350 queries/s, server CPU per request
-/// 610-614 -> 563-580 µs, p99 5.35-5.75 -> 4.78-5.36 ms; the runtime
-/// thread slept 0.72 instead of 1.17 times a request and the workers were
-/// preempted 0.68 instead of 1.18 times. The extra wait of an answer is at
-/// most until the next job finishes; at 1 connection the queue is empty
-/// and nothing is held.
+/// 610-614 -> 563-580 µs, p99 5.35-5.75 -> 4.78-5.36 ms; in one 10 s run
+/// each, the runtime thread slept 0.72 instead of 1.17 times a request
+/// and the workers were preempted 0.68 instead of 1.18 times. An answer
+/// waits at most [`HOLD_AT_MOST`] and then until the next job finishes;
+/// at 1 connection the queue is empty and nothing is held.
 /// (Closed-loop clients wait for answers anyway: by Little's law the mean
 /// latency at a given number of connections only falls as throughput rises.)
 #[derive(Default)]
