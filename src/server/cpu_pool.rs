@@ -87,14 +87,15 @@ struct Held {
 }
 
 impl Held {
-    /// Holds `delivery`, then hands over every held answer if the queue is
-    /// short (`queued < workers`) or the oldest has waited long enough.
-    fn add(&self, delivery: Option<Delivery>, queued: usize, workers: usize) {
+    /// Holds `delivery`, then hands over every held answer unless `hold`
+    /// (every worker has a next job, after a long one) and the oldest has
+    /// waited less than [`HOLD_AT_MOST`].
+    fn add(&self, delivery: Option<Delivery>, hold: bool) {
         let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(delivery) = delivery {
             answers.push((Instant::now(), delivery));
         }
-        let due = queued < workers
+        let due = !hold
             || answers
                 .first()
                 .is_some_and(|(since, _)| since.elapsed() >= HOLD_AT_MOST);
@@ -137,13 +138,9 @@ impl Worker {
             let delivery = catch_unwind(AssertUnwindSafe(job)).unwrap_or(None);
             last_job = started.elapsed();
             // After a short job the runtime thread is the busy side: held
-            // answers would leave it idle (counted as an empty queue).
-            let queued = if last_job >= HOLD_AFTER_JOBS_OF {
-                self.queue.len()
-            } else {
-                0
-            };
-            self.held.add(delivery, queued, self.workers);
+            // answers would leave it idle.
+            let hold = last_job >= HOLD_AFTER_JOBS_OF && self.queue.len() >= self.workers;
+            self.held.add(delivery, hold);
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -389,17 +386,17 @@ mod tests {
                 handed.fetch_add(1, Ordering::SeqCst);
             }))
         };
-        // Two workers, two jobs queued: held.
-        held.add(delivery(&handed), 2, 2);
-        held.add(delivery(&handed), 3, 2);
+        // Every worker has a next job: held.
+        held.add(delivery(&handed), true);
+        held.add(delivery(&handed), true);
         assert_eq!(handed.load(Ordering::SeqCst), 0);
-        // One queued: both held answers and this one go.
-        held.add(delivery(&handed), 1, 2);
+        // The queue runs short: both held answers and this one go.
+        held.add(delivery(&handed), false);
         assert_eq!(handed.load(Ordering::SeqCst), 3);
         // Held too long: handed over even with a full queue.
-        held.add(delivery(&handed), 5, 2);
+        held.add(delivery(&handed), true);
         std::thread::sleep(HOLD_AT_MOST * 2);
-        held.add(None, 5, 2);
+        held.add(None, true);
         assert_eq!(handed.load(Ordering::SeqCst), 4);
     }
 
