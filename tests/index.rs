@@ -91,3 +91,44 @@ fn deleted_index_is_rebuilt_from_the_corpus() {
         "runbooks/core-banking/eod-batch-ora-01555.md"
     );
 }
+
+/// Segments the reader currently searches.
+fn segments(t: &TestCorpus) -> usize {
+    t.index.reader.searcher().segment_readers().len()
+}
+
+#[test]
+fn a_bulk_load_is_merged_into_one_segment_and_single_edits_are_not() {
+    use baton::doc_id::DocId;
+    use baton::document::parse;
+    use baton::index::writer::Writer;
+    let t = TestCorpus::empty();
+    let doc = |i: usize| {
+        let id = DocId::parse(&format!("faq/bulk-{i}.md")).unwrap();
+        let text = format!("# 批次 {i}\n\nORA-01555 快照過舊 snapshot too old, 第 {i} 篇。\n");
+        parse(id, &text, &t.schema)
+    };
+    let writer = Writer::start(&t.index).unwrap();
+    // Two commits make at least two segments: a small one, then a bulk load.
+    for i in 0..30 {
+        writer.upsert(doc(i)).unwrap();
+    }
+    writer.commit().unwrap();
+    for i in 30..230 {
+        writer.upsert(doc(i)).unwrap();
+    }
+    writer.commit().unwrap();
+    common::wait_until("the bulk load's merge", || segments(&t) == 1);
+    assert_eq!(t.index.num_docs(), 230);
+    // A single edit after it is a segment of its own, left to the merge policy.
+    writer.upsert(doc(7)).unwrap();
+    writer.commit().unwrap();
+    drop(writer);
+    assert_eq!(segments(&t), 2);
+    assert_eq!(t.index.num_docs(), 230);
+    let hits = t.search_req(&baton::search::SearchRequest {
+        limit: 100,
+        ..baton::search::SearchRequest::new("ORA-01555 快照过旧")
+    });
+    assert_eq!(hits.total, 230);
+}
