@@ -109,26 +109,32 @@ fn a_bulk_load_is_merged_into_one_segment_and_single_edits_are_not() {
         parse(id, &text, &t.schema)
     };
     let writer = Writer::start(&t.index).unwrap();
-    // Two commits make at least two segments: a small one, then a bulk load.
+    // Three commits make at least three segments: a small one, then two
+    // bulk loads in quick succession (the second while the first's merge
+    // may still run).
     for i in 0..30 {
         writer.upsert(doc(i)).unwrap();
     }
     writer.commit().unwrap();
-    for i in 30..230 {
+    for i in 30..130 {
         writer.upsert(doc(i)).unwrap();
     }
     writer.commit().unwrap();
-    common::wait_until("the bulk load's merge", || segments(&t) == 1);
-    assert_eq!(t.index.num_docs(), 230);
+    for i in 130..330 {
+        writer.upsert(doc(i)).unwrap();
+    }
+    writer.commit().unwrap();
+    common::wait_until("the bulk loads' merge", || segments(&t) == 1);
+    assert_eq!(t.index.num_docs(), 330);
     // A single edit after it is a segment of its own, left to the merge policy.
     writer.upsert(doc(7)).unwrap();
     writer.commit().unwrap();
     drop(writer);
     assert_eq!(segments(&t), 2);
-    assert_eq!(t.index.num_docs(), 230);
+    assert_eq!(t.index.num_docs(), 330);
     let hits = t.search_req(&baton::search::SearchRequest {
         limit: 100,
         ..baton::search::SearchRequest::new("ORA-01555 快照过旧")
     });
-    assert_eq!(hits.total, 230);
+    assert_eq!(hits.total, 330);
 }

@@ -248,6 +248,8 @@ struct Thread<'a> {
     /// Changes were received while no writer could be opened: the next
     /// commit must fail, or it would report them as committed.
     dropped: bool,
+    /// The thread waiting for the last bulk load's merge.
+    compacting: Option<JoinHandle<()>>,
 }
 
 fn run(
@@ -263,6 +265,7 @@ fn run(
         status,
         stats: CommitStats::default(),
         dropped: false,
+        compacting: None,
     };
     loop {
         let cmd = if t.stats == CommitStats::default() {
@@ -400,10 +403,16 @@ impl Thread<'_> {
     /// leaves several; the merge policy only joins eight of a size. A
     /// search looks up every query term and sets up its scorers once per
     /// segment: over a 11,958-document index, one segment instead of two
-    /// searched the 53 judged queries 19 % faster in-process. Edits keep
+    /// searched the 53 judged queries 14–22 % faster in-process. Edits keep
     /// flowing meanwhile (tantivy applies their deletes to the merged
     /// segment); a failed merge leaves the segments as they were.
     fn compact(&mut self) {
+        // Bulk loads in quick succession (a first build committed in
+        // parts): segments being merged cannot join another merge, so the
+        // last one's is finished first, and this one takes them all.
+        if let Some(previous) = self.compacting.take() {
+            let _ = previous.join();
+        }
         let Some(writer) = self.writer.as_mut() else {
             return;
         };
@@ -423,8 +432,9 @@ impl Thread<'_> {
                 },
                 Err(e) => tracing::warn!(error = %e, "merging the bulk load's segments failed; searches stay correct, only slower"),
             });
-        if let Err(e) = spawned {
-            tracing::warn!(error = %e, "cannot start the merge thread");
+        match spawned {
+            Ok(thread) => self.compacting = Some(thread),
+            Err(e) => tracing::warn!(error = %e, "cannot start the merge thread"),
         }
     }
 }
