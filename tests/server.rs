@@ -289,6 +289,7 @@ fn problems_health_ready_and_metrics() {
         "baton_http_requests_total{route=\"/api/search\",status=\"200\"}",
         "baton_http_request_duration_seconds_bucket{route=\"/api/search\",status=\"200\",le=\"0.01\"}",
         "baton_index_documents 8",
+        "baton_index_segments ",
         "baton_problems 2",
         "baton_watcher_events_total",
         "baton_index_commits_total",

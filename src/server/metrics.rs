@@ -29,6 +29,8 @@ pub struct Metrics {
 pub struct Gauges {
     /// Searchable documents.
     pub documents: u64,
+    /// Segments a search goes through (a bulk load is merged into one).
+    pub segments: u64,
     /// Documents' problems.
     pub problems: u64,
     /// Commits made by reconciliation and the watcher.
@@ -112,6 +114,13 @@ impl Metrics {
             "Searchable documents.",
             "gauge",
             g.documents as f64,
+        );
+        gauge(
+            &mut out,
+            "baton_index_segments",
+            "Index segments a search goes through (a bulk load is merged into one).",
+            "gauge",
+            g.segments as f64,
         );
         gauge(
             &mut out,
