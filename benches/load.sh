@@ -12,9 +12,9 @@
 # 3. `baton serve` on 127.0.0.1 and wrk (10 s per level, rotating through the
 #    queries) at 1, 8 and 32 connections: QPS, p50, p99, errors; RSS while serving;
 # 4. what HTTP adds: five interleaved pairs of an in-process pass and 2 s of
-#    wrk at 1 connection against the same server (the machine's speed moves
-#    by a fifth within minutes, so the two sides are measured minutes apart
-#    no more; the median of the pairs' ratios is reported).
+#    wrk at 1 connection against the same server; the median of the pairs'
+#    ratios is reported. The machine's speed moves by a fifth within
+#    minutes, so the two sides are measured seconds apart, not minutes.
 # Bounded: six 10-second wrk runs and ten short passes, loopback only.
 # Needs wrk (apt-get install wrk).
 set -euo pipefail
