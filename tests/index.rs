@@ -92,11 +92,6 @@ fn deleted_index_is_rebuilt_from_the_corpus() {
     );
 }
 
-/// Segments the reader currently searches.
-fn segments(t: &TestCorpus) -> usize {
-    t.index.reader.searcher().segment_readers().len()
-}
-
 #[test]
 fn a_bulk_load_is_merged_into_one_segment_and_single_edits_are_not() {
     use baton::doc_id::DocId;
@@ -124,13 +119,13 @@ fn a_bulk_load_is_merged_into_one_segment_and_single_edits_are_not() {
         writer.upsert(doc(i)).unwrap();
     }
     writer.commit().unwrap();
-    common::wait_until("the bulk loads' merge", || segments(&t) == 1);
+    common::wait_until("the bulk loads' merge", || t.index.num_segments() == 1);
     assert_eq!(t.index.num_docs(), 330);
     // A single edit after it is a segment of its own, left to the merge policy.
     writer.upsert(doc(7)).unwrap();
     writer.commit().unwrap();
     drop(writer);
-    assert_eq!(segments(&t), 2);
+    assert_eq!(t.index.num_segments(), 2);
     assert_eq!(t.index.num_docs(), 330);
     let hits = t.search_req(&baton::search::SearchRequest {
         limit: 100,

@@ -284,6 +284,11 @@ impl BatonIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Segments a search currently goes through.
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// Hash, mtime and size of every indexed document, read from fast fields.
     pub fn state(&self) -> Result<HashMap<DocId, StoredState>, IndexError> {
         let searcher = self.reader.searcher();

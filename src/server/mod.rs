@@ -215,7 +215,7 @@ impl AppState {
         let load = |f: fn(&watch::WatchStats) -> u64| stats.as_ref().map(|s| f(s)).unwrap_or(0);
         let gauges = Gauges {
             documents: self.index.num_docs(),
-            segments: self.index.reader.searcher().segment_readers().len() as u64,
+            segments: self.index.num_segments() as u64,
             problems: self.all_problems()?.len() as u64,
             commits: load(|s| s.batches.load(Ordering::Relaxed))
                 + u64::from(self.ready.load(Ordering::Relaxed)),
